@@ -1,0 +1,91 @@
+"""The application factory: an OAuth 2 authorization server and a ChatGPT plugin in one app."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from plugin.config import ConfigError, instance_path, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, error handlers, commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path(),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    try:
+        load_config(app, config)
+    except ConfigError as error:
+        # One clear line instead of a traceback, for `flask`, gunicorn and wsgi alike.
+        sys.exit(f"Configuration error: {error}")
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from plugin import database, logs, web
+    from plugin.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    web.init_app(app)
+    logs.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from plugin import health
+    from plugin.accounts import views as accounts
+    from plugin.admin import views as admin
+    from plugin.chatgpt import views as chatgpt
+    from plugin.confirmations import views as confirmations
+    from plugin.oauth import server as oauth_server
+    from plugin.oauth import views as oauth
+    from plugin.todos import api as todos_api
+    from plugin.todos import pages as todos_pages
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(accounts.bp)
+    oauth_server.init_app(app)
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(confirmations.bp)
+    app.register_blueprint(todos_api.bp)
+    app.register_blueprint(todos_pages.bp)
+    # The OpenAPI document is built from the API blueprints above, so it comes after them.
+    chatgpt.init_app(app)
+    app.register_blueprint(admin.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from plugin import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from plugin import devserver
+    from plugin.accounts import cli as accounts_cli
+    from plugin.audit import cli as audit_cli
+    from plugin.chatgpt import cli as chatgpt_cli
+    from plugin.oauth import cli as oauth_cli
+
+    app.cli.add_command(accounts_cli.users)
+    app.cli.add_command(oauth_cli.clients)
+    app.cli.add_command(audit_cli.audit)
+    app.cli.add_command(chatgpt_cli.settings)
+    app.cli.add_command(chatgpt_cli.check)
+    app.cli.add_command(devserver.dev)

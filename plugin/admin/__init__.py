@@ -1,0 +1,1 @@
+"""The operator's pages: clients, users, settings and the audit log."""

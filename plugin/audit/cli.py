@@ -1,0 +1,3 @@
+from flask.cli import AppGroup
+
+audit = AppGroup("audit", help="Read the audit log.")

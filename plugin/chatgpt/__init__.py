@@ -1,0 +1,1 @@
+"""What ChatGPT reads: the manifest, the OpenAPI document, CORS, context headers, ``check``."""

@@ -1,0 +1,209 @@
+"""Settings: defaults, then the instance config file, then the environment, then overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    "REDIS_URL": None,
+    "PLUGIN_BASE_URL": None,
+    "OPENAI_VERIFICATION_TOKEN": None,
+    "ACCESS_TOKEN_TTL": 3600,
+    "REFRESH_TOKEN_TTL": 2_592_000,
+    "AUTH_CODE_TTL": 300,
+    "PENDING_ACTION_TTL": 900,
+    "PASSWORD_RESET_TTL": 86_400,
+    # Manifest text; an operator changes these for their own plugin.
+    "PLUGIN_NAME_FOR_HUMAN": "Todo Plugin",
+    "PLUGIN_NAME_FOR_MODEL": "todo_plugin",
+    "PLUGIN_DESCRIPTION_FOR_HUMAN": "Keep a personal todo list from ChatGPT.",
+    "PLUGIN_CONTACT_EMAIL": "support@example.com",
+    "CORS_ORIGINS": "https://chat.openai.com https://chatgpt.com",
+    "PROXY_FIX_HOPS": 0,
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",
+    # Several apps may share one Redis; the prefix keeps their rate-limit counters apart.
+    "RATELIMIT_KEY_PREFIX": "plugin",
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
+    "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
+    "TOKEN_RATE_LIMIT": "60 per minute",
+    "CLIENT_AUTH_FAILURE_LIMIT": "10 per minute",
+    "API_RATE_LIMIT": "600 per minute",
+    "RATELIMIT_ENABLED": True,
+}
+
+INT_KEYS = (
+    "ACCESS_TOKEN_TTL",
+    "REFRESH_TOKEN_TTL",
+    "AUTH_CODE_TTL",
+    "PENDING_ACTION_TTL",
+    "PASSWORD_RESET_TTL",
+    "PROXY_FIX_HOPS",
+)
+ENV_KEYS = tuple(DEFAULTS)
+
+
+def instance_path() -> str | None:
+    """The instance folder from ``PLUGIN_INSTANCE_PATH``, or None for Flask's default."""
+    path = os.environ.get("PLUGIN_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
+
+
+def check_environment() -> None:
+    """Load the settings the factory would load, without building the app; raise ConfigError."""
+    load_config(Flask("plugin", instance_relative_config=True, instance_path=instance_path()), None)
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config``: defaults → instance ``config.py`` → environment → ``overrides``."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key in ENV_KEYS:
+        value = os.environ.get(key)
+        if value not in (None, ""):
+            app.config[key] = value
+    if overrides:
+        app.config.update(overrides)
+    _coerce_and_validate(app)
+
+
+def _coerce_and_validate(app: Flask) -> None:
+    config = app.config
+    for key in INT_KEYS:
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a whole number of seconds, got {config[key]!r}")
+        if config[key] < 0:
+            raise ConfigError(f"{key} must not be negative")
+    for key in ("RATELIMIT_ENABLED",):
+        if isinstance(config[key], str):
+            config[key] = config[key].strip().lower() not in ("0", "false", "no", "off")
+
+    config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config["SQLALCHEMY_DATABASE_URI"])
+    config["SECRET_KEY"] = _secret_key(app)
+
+    base = config["PLUGIN_BASE_URL"]
+    if base:
+        base = base.rstrip("/")
+        if not base.startswith(("https://", "http://")):
+            raise ConfigError(f"PLUGIN_BASE_URL must start with https:// (got {base!r})")
+        config["PLUGIN_BASE_URL"] = base
+        if base.startswith("https://"):
+            config["SESSION_COOKIE_SECURE"] = True
+            config["PREFERRED_URL_SCHEME"] = "https"
+
+    redis_url = config["REDIS_URL"]
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redis_url!r})")
+    config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    if redis_url:
+        # A Redis that stops answering must cost a request milliseconds, not minutes: the
+        # limiter then counts in process memory until Redis is back (extensions.py).
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        )
+
+    log_format = str(config["LOG_FORMAT"]).strip().lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json (got {config['LOG_FORMAT']!r})")
+    config["LOG_FORMAT"] = log_format
+    config["LOG_LEVEL"] = str(config["LOG_LEVEL"]).strip().upper()
+    if config["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(
+            f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {config['LOG_LEVEL']!r})"
+        )
+
+    if isinstance(config["CORS_ORIGINS"], str):
+        config["CORS_ORIGINS"] = config["CORS_ORIGINS"].split()
+
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # Auth pages send Referrer-Policy: no-referrer, so browsers post their forms without a
+    # Referer; Flask-WTF's https-only Referer check would refuse every one. The CSRF token
+    # and the SameSite=Lax cookie remain the protection.
+    config.setdefault("WTF_CSRF_SSL_STRICT", False)
+
+
+def _database_url(app: Flask) -> str:
+    url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'plugin.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL (got {parsed.drivername!r})"
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # SQLite waits for a busy writer instead of failing at once (WAL is set per connection).
+        return {"connect_args": {"timeout": 15}}
+    return {
+        # A connection that died while idle (database restarted, failover) is noticed and
+        # replaced at checkout, so workers recover without a restart.
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        # A sync worker uses one connection at a time, a gthread worker one per thread.
+        "pool_size": 5,
+        "max_overflow": 5,
+        # Waiting longer than this for a connection answers 503 instead of piling up.
+        "pool_timeout": 2,
+        "connect_args": {
+            "connect_timeout": 2,
+            # A database host that vanishes without closing connections (no RST) is given
+            # up on in seconds, not after the kernel's 15-minute retransmission timeout.
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 5000,
+        },
+    }
+
+
+def _secret_key(app: Flask) -> str:
+    key = app.config["SECRET_KEY"]
+    if key:
+        if len(key) < 16 and not app.testing:
+            raise ConfigError("SECRET_KEY is too short: use at least 32 random characters")
+        return key
+    key_file = Path(app.instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    if app.debug or app.testing:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+    raise ConfigError(
+        "SECRET_KEY is not set: set the SECRET_KEY environment variable "
+        "(for example to the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    )

@@ -1,0 +1,105 @@
+"""Error responses: one JSON envelope for machines, HTML pages for people."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from plugin.extensions import db
+
+log = logging.getLogger(__name__)
+
+# Paths whose callers are programs (ChatGPT, scripts); everything else is a page for a person.
+MACHINE_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect", "/.well-known/")
+
+ERROR_CODES = {
+    400: "invalid_request",
+    401: "invalid_token",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "server_error",
+    503: "temporarily_unavailable",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(MACHINE_PREFIXES) or request.path in (
+        "/openapi.json",
+        "/openapi.yaml",
+    )
+
+
+def json_error(status: int, description: str, **extra) -> Response:
+    """Build the envelope ``{"error": code, "error_description": text, ...}``."""
+    body = {"error": ERROR_CODES.get(status, "error"), "error_description": description}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _handle_http(error: HTTPException):
+    if type(error).__module__.startswith("authlib."):
+        # Authlib's OAuth errors already carry their RFC 6749/6750 body and headers.
+        return error.get_response()
+    status = error.code or 500
+    if wants_json():
+        response = json_error(status, error.description or "")
+    else:
+        response = make_response(render_template("errors/error.html", status=status, error=error), status)
+    if status == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 429:
+        response.headers.setdefault("Retry-After", "60")
+    return response
+
+
+def _handle_csrf(error: CSRFError):
+    description = "This form has expired or was not sent from this site. Go back, reload and try again."
+    if wants_json():
+        return json_error(400, description)
+    return render_template("errors/error.html", status=400, error=error, message=description), 400
+
+
+def _handle_database_down(error: OperationalError | PoolTimeoutError):
+    db.session.rollback()
+    # The page layout shows who is signed in; asking the database again would fail again.
+    g.current_user = None
+    log.error("database unavailable: %s", error.__class__.__name__)
+    description = "The service is temporarily unavailable. Try again in a moment."
+    if wants_json():
+        response = json_error(503, description)
+    else:
+        response = make_response(
+            render_template("errors/error.html", status=503, message=description), 503
+        )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _handle_unexpected(error: Exception):
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if isinstance(error, HTTPException):
+        return _handle_http(error)
+    return _handle_http(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(OperationalError, _handle_database_down)
+    # Every pooled connection busy for pool_timeout seconds: overloaded, not broken.
+    app.register_error_handler(PoolTimeoutError, _handle_database_down)
+    app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,22 @@
+"""Every model in one import, so that Alembic and the tests see the whole schema."""
+
+from plugin.accounts.models import PasswordReset, User, UserSession
+from plugin.audit.models import AuditEvent
+from plugin.chatgpt.models import Setting
+from plugin.confirmations.models import PendingAction
+from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
+from plugin.todos.models import Todo
+
+__all__ = [
+    "AuditEvent",
+    "AuthorizationCode",
+    "Consent",
+    "OAuthClient",
+    "OAuthToken",
+    "PasswordReset",
+    "PendingAction",
+    "Setting",
+    "Todo",
+    "User",
+    "UserSession",
+]

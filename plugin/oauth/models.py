@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from plugin.accounts.models import User
+from plugin.clock import utcnow
+from plugin.extensions import db
+
+
+class OAuthClient(db.Model):
+    """A registered client; its secret is kept only as a SHA-256 digest."""
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    redirect_uris: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    scope: Mapped[str] = mapped_column(sa.String(255), default="")
+    # "client_secret_basic" for confidential clients (post is accepted too), "none" for public.
+    token_endpoint_auth_method: Mapped[str] = mapped_column(
+        sa.String(32), default="client_secret_basic"
+    )
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    secret_rotated_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class AuthorizationCode(db.Model):
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(sa.Text)
+    scope: Mapped[str] = mapped_column(sa.String(255), default="")
+    code_challenge: Mapped[str | None] = mapped_column(sa.String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(sa.String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # Set by one conditional UPDATE; a second exchange finds it set and fails.
+    used_at: Mapped[datetime | None]
+
+    client: Mapped[OAuthClient] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class OAuthToken(db.Model):
+    """An access/refresh pair; tokens are stored only as SHA-256 digests."""
+
+    __tablename__ = "oauth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    access_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    scope: Mapped[str] = mapped_column(sa.String(255), default="")
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime | None]
+    # Every token refreshed from one authorization shares a family; reuse revokes the family.
+    family_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    authorization_code_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("oauth_authorization_codes.id", ondelete="SET NULL"), index=True
+    )
+    refreshed_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    client: Mapped[OAuthClient] = relationship()
+    user: Mapped[User] = relationship()
+
+    # Authlib's TokenMixin interface.
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.client_id == client.id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.access_expires_at - self.issued_at).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.access_expires_at <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class Consent(db.Model):
+    """What a person has allowed a client, so that a re-install does not ask again."""
+
+    __tablename__ = "oauth_consents"
+    __table_args__ = (sa.UniqueConstraint("user_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    scope: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    client: Mapped[OAuthClient] = relationship()

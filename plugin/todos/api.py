@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("todos_api", __name__, url_prefix="/api")

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("todos_pages", __name__)

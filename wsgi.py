@@ -1,0 +1,3 @@
+from plugin import create_app
+
+app = create_app()
