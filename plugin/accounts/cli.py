@@ -1,0 +1,131 @@
+"""`flask users …`: create, list, promote and disable accounts from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from plugin.accounts.models import User
+from plugin.accounts.passwords import password_problem
+from plugin.accounts.services import (
+    AccountError,
+    create_user,
+    get_user_by_email,
+    normalize_email,
+    set_admin,
+    set_disabled,
+)
+from plugin.extensions import db
+
+users = AppGroup("users", help="Manage user accounts.")
+
+
+def _user_or_fail(email: str) -> User:
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {normalize_email(email)!r}.")
+    return user
+
+
+def _read_password(from_stdin: bool, email: str) -> str:
+    if from_stdin:
+        # One line, without its line ending; any other character is part of the password.
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+
+    def check(value: str) -> str:
+        problem = password_problem(value, email)
+        if problem:
+            raise click.BadParameter(problem)
+        return value
+
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True, value_proc=check)
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+def create_command(email: str, admin: bool, password_stdin: bool) -> None:
+    """Create an account for EMAIL (the password is asked for twice unless --password-stdin)."""
+    password = _read_password(password_stdin, normalize_email(email))
+    try:
+        user = create_user(email, password, is_admin=admin, by_operator=True)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {'admin ' if user.is_admin else ''}user {user.email} (id {user.id}).")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+def list_command(as_json: bool) -> None:
+    """List every account."""
+    rows = db.session.scalars(sa.select(User).order_by(User.id)).all()
+    if as_json:
+        click.echo(json.dumps([_as_dict(user) for user in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No users yet. Create one with: flask --app plugin users create EMAIL --admin")
+        return
+    for user in rows:
+        flags = [
+            name for name, on in (("admin", user.is_admin), ("disabled", user.is_disabled)) if on
+        ]
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        click.echo(f"{user.id:>5}  {user.email:<40} {','.join(flags) or '-':<15} last login {last}")
+
+
+def _as_dict(user: User) -> dict:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "is_admin": user.is_admin,
+        "is_disabled": user.is_disabled,
+        "created_at": user.created_at.isoformat() + "Z",
+        "last_login_at": user.last_login_at.isoformat() + "Z" if user.last_login_at else None,
+    }
+
+
+@users.command("set-admin")
+@click.argument("email")
+@click.option("--remove", is_flag=True, help="Take admin rights away instead.")
+def set_admin_command(email: str, remove: bool) -> None:
+    """Make EMAIL an administrator (or, with --remove, no longer one)."""
+    user = _user_or_fail(email)
+    try:
+        set_admin(user, not remove)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{user.email} is {'no longer ' if remove else 'now '}an admin.")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable_command(email: str) -> None:
+    """Disable EMAIL: sign it out everywhere and refuse its logins and tokens."""
+    user = _user_or_fail(email)
+    try:
+        set_disabled(user, True)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{user.email} is disabled and signed out everywhere.")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable_command(email: str) -> None:
+    """Let a disabled EMAIL log in again."""
+    user = _user_or_fail(email)
+    set_disabled(user, False)
+    db.session.commit()
+    click.echo(f"{user.email} is enabled.")

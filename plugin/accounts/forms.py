@@ -1,0 +1,69 @@
+"""Forms for the account pages; Flask-WTF adds and checks the CSRF token on each."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+
+from plugin.accounts.passwords import MAX_LENGTH, password_problem
+from plugin.accounts.services import email_problem, normalize_email
+
+# Passwords are never stripped or otherwise changed: what the person typed is what is hashed.
+PASSWORD_HINT = "At least 8 characters; a long phrase of several words is best."  # noqa: S105
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_LENGTH)])
+    next = HiddenField()
+
+
+class SignupForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired()])
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+    next = HiddenField()
+
+    def validate_email(self, field: EmailField) -> None:
+        problem = email_problem(normalize_email(field.data))
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data, normalize_email(self.email.data))
+        if problem:
+            raise ValidationError(problem)
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired()])
+    new_password = PasswordField("New password", validators=[InputRequired()])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[InputRequired(), EqualTo("new_password", message="The two passwords differ.")],
+    )
+
+    def __init__(self, email: str, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data, self._email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[InputRequired()])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A form that is only a button: log out, sign out other sessions."""

@@ -1,0 +1,56 @@
+"""Password hashing (Argon2id) and the password policy."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024  # bytes of work are bounded; nothing is ever truncated below this
+
+# OWASP's Argon2id minimum: 19 MiB of memory, 2 iterations, 1 lane.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+# A hash of a random password, verified against when an email is unknown so that an unknown
+# email and a wrong password take the same time.
+DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing-only")
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Return why ``password`` is not acceptable, or None when it is."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters (12 or more is better)."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    if password.lower() in _common_passwords():
+        return "This password is too common. Choose something less predictable."
+    if email and password.lower() == email.strip().lower():
+        return "Don't use your email address as your password."
+    return None

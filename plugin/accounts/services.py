@@ -1,0 +1,210 @@
+"""Account operations shared by the pages, the admin area and the CLI.
+
+Functions flush but never commit: the request or command that calls them commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from blinker import Namespace
+from sqlalchemy.exc import IntegrityError
+
+from plugin.accounts.models import PasswordReset, User
+from plugin.accounts.passwords import (
+    DUMMY_HASH,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from plugin.accounts.sessions import end_sessions
+from plugin.audit.services import record
+from plugin.clock import utcnow
+from plugin.database import is_unique_violation
+from plugin.extensions import db
+
+_signals = Namespace()
+# Sent with the user as sender when an account is disabled; features above accounts (OAuth)
+# subscribe to revoke what they hold for that person.
+user_disabled = _signals.signal("user-disabled")
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(ValueError):
+    """A refused account operation; the message is safe to show to the person."""
+
+
+class EmailTaken(AccountError):
+    """The email already belongs to an account (the sign-up page words this generically)."""
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        return "Enter a valid email address."
+    return None
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def create_user(
+    email: str,
+    password: str,
+    *,
+    is_admin: bool = False,
+    actor: User | None = None,
+    by_operator: bool = False,
+) -> User:
+    """Create an account, or raise AccountError (bad email, weak password, email taken).
+
+    Audited as ``user.created`` when an admin (``actor``) or the CLI (``by_operator``) made it,
+    as ``user.signup`` when the person signed up.
+    """
+    email = normalize_email(email)
+    problem = email_problem(email) or password_problem(password, email)
+    if problem:
+        raise AccountError(problem)
+    user = User(email=email, password_hash=hash_password(password), is_admin=is_admin)
+    try:
+        # A savepoint keeps the caller's transaction usable when two sign-ups race.
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError as error:
+        if is_unique_violation(error):
+            raise EmailTaken("An account with this email already exists.") from None
+        raise
+    record(
+        "user.created" if actor or by_operator else "user.signup",
+        actor=actor or user,
+        subject=f"user:{user.id}",
+        email=email,
+        admin=is_admin,
+    )
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user for a correct email and password, else None; same work either way."""
+    user = get_user_by_email(email)
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password) or user.is_disabled:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_password(user: User, current: str, new: str, *, keep_session_id: int | None) -> None:
+    """Change the password after checking the current one; end every other session."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError("Your current password is not correct.")
+    problem = password_problem(new, user.email)
+    if problem:
+        raise AccountError(problem)
+    set_password(user, new, keep_session_id=keep_session_id)
+    record("user.password_changed", actor=user, subject=f"user:{user.id}")
+
+
+def set_password(user: User, new: str, *, keep_session_id: int | None = None) -> None:
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    end_sessions(user.id, keep_session_id=keep_session_id)
+    db.session.flush()
+
+
+def set_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:
+    if user.is_admin == is_admin:
+        return
+    if not is_admin:
+        admins = db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.is_admin, ~User.is_disabled)
+        )
+        if admins <= 1:
+            raise AccountError("This is the last admin; make someone else an admin first.")
+    user.is_admin = is_admin
+    record("user.admin_granted" if is_admin else "user.admin_removed", actor=actor,
+           subject=f"user:{user.id}", email=user.email)
+    db.session.flush()
+
+
+def set_disabled(user: User, disabled: bool, *, actor: User | None = None) -> None:
+    """Disable (ending sessions and, through ``user_disabled``, tokens) or re-enable a user."""
+    if user.is_disabled == disabled:
+        return
+    if disabled and user.is_admin:
+        admins = db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.is_admin, ~User.is_disabled)
+        )
+        if admins <= 1:
+            raise AccountError("This is the last admin; it cannot be disabled.")
+    user.is_disabled = disabled
+    if disabled:
+        end_sessions(user.id)
+        user_disabled.send(user)
+    record("user.disabled" if disabled else "user.enabled", actor=actor,
+           subject=f"user:{user.id}", email=user.email)
+    db.session.flush()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_password_reset(user: User, *, ttl_seconds: int, actor: User | None = None) -> str:
+    """Make a single-use reset token for ``user``; return the token (shown once)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=_digest(token),
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+        )
+    )
+    record("user.password_reset_created", actor=actor, subject=f"user:{user.id}", email=user.email)
+    db.session.flush()
+    return token
+
+
+def find_password_reset(token: str) -> PasswordReset | None:
+    """The unused, unexpired reset for ``token``, or None."""
+    reset = db.session.scalar(
+        sa.select(PasswordReset).where(PasswordReset.token_hash == _digest(token))
+    )
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
+        return None
+    return reset
+
+
+def use_password_reset(token: str, new_password: str) -> User:
+    """Set a new password through a reset token, consuming it atomically."""
+    reset = find_password_reset(token)
+    if reset is None:
+        raise AccountError("This reset link is invalid, expired or already used.")
+    user = db.session.get(User, reset.user_id)
+    problem = password_problem(new_password, user.email)
+    if problem:
+        raise AccountError(problem)
+    consumed = db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if consumed != 1:
+        raise AccountError("This reset link is invalid, expired or already used.")
+    set_password(user, new_password)
+    record("user.password_reset_used", actor=user, subject=f"user:{user.id}")
+    return user

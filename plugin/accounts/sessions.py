@@ -1,0 +1,143 @@
+"""Server-side sessions: the cookie carries a random id; the row decides who is signed in.
+
+Deleting a row (log out, password change, account disabled) ends that session everywhere,
+even for a copied cookie, and works across any number of workers and hosts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+from plugin.accounts.models import User, UserSession
+from plugin.clock import utcnow
+from plugin.extensions import db
+
+SESSION_KEY = "sid"
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def login_user(user: User) -> None:
+    """Start a fresh session for ``user``; the old session id is dropped (no fixation)."""
+    previous = session.get(SESSION_KEY)
+    if isinstance(previous, str):
+        # Logging in again (as the same or another person) must not leave the old id valid.
+        db.session.execute(sa.delete(UserSession).where(UserSession.sid_hash == _digest(previous)))
+    session.clear()
+    sid = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            sid_hash=_digest(sid),
+            ip=(request.remote_addr or "")[:64] or None,
+            user_agent=(request.user_agent.string or "")[:255] or None,
+        )
+    )
+    user.last_login_at = utcnow()
+    session[SESSION_KEY] = sid
+    session.permanent = True
+    g.current_user = user
+
+
+def logout_user() -> None:
+    sid = session.get(SESSION_KEY)
+    if sid:
+        db.session.execute(sa.delete(UserSession).where(UserSession.sid_hash == _digest(sid)))
+    session.clear()
+    g.current_user = None
+
+
+def current_session_id() -> int | None:
+    """The ``UserSession.id`` of this request's session, if signed in."""
+    get_current_user()
+    return g.get("current_session_id")
+
+
+def get_current_user() -> User | None:
+    if "current_user" in g:
+        return g.current_user
+    g.current_user = None
+    sid = session.get(SESSION_KEY)
+    if not isinstance(sid, str):
+        return None
+    row = db.session.execute(
+        sa.select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.sid_hash == _digest(sid))
+    ).first()
+    if row is None:
+        session.clear()
+        return None
+    user_session, user = row
+    lifetime = current_app.permanent_session_lifetime
+    now = utcnow()
+    if user.is_disabled or user_session.last_seen_at + lifetime < now:
+        db.session.delete(user_session)
+        db.session.commit()
+        session.clear()
+        return None
+    if now - user_session.last_seen_at > LAST_SEEN_RESOLUTION:
+        user_session.last_seen_at = now
+        db.session.commit()
+    g.current_user = user
+    g.current_session_id = user_session.id
+    return user
+
+
+def end_sessions(user_id: int, *, keep_session_id: int | None = None) -> int:
+    """Delete the user's sessions (all, or all but one); return how many ended."""
+    statement = sa.delete(UserSession).where(UserSession.user_id == user_id)
+    if keep_session_id is not None:
+        statement = statement.where(UserSession.id != keep_session_id)
+    return db.session.execute(statement).rowcount or 0
+
+
+def safe_next(target: str | None, fallback: str = "/account") -> str:
+    """Return ``target`` if it is a path on this site, otherwise ``fallback`` (no open redirect)."""
+    if not target or not isinstance(target, str):
+        return fallback
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    if any(ord(ch) < 32 for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if get_current_user() is None:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = get_current_user()
+        if user is None:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        if not user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
