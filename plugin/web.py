@@ -1,0 +1,112 @@
+"""What every page and response shares: the template context, proxy handling, security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from plugin.accounts.models import User
+from plugin.accounts.sessions import get_current_user
+from plugin.extensions import db
+
+# Pages where a person types credentials or grants access: never framed, never cached,
+# never leak a referrer.
+AUTH_PATH_PREFIXES = (
+    "/login",
+    "/signup",
+    "/logout",
+    "/oauth/",
+    "/account",
+    "/admin",
+    "/confirm",
+    "/reset",
+)
+
+# Only the app's own stylesheet, images and scripts; no inline code, nothing third-party.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https:"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, Secure behind https, and never stored by a cache.
+
+    Flask writes the session cookie after the ``after_request`` functions have run, so the
+    no-store rule for responses that set it has to live here.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def save_session(self, app: Flask, session, response: Response) -> None:  # noqa: ANN001
+        super().save_session(app, session, response)
+        if "Set-Cookie" in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+
+
+def init_app(app: Flask) -> None:
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        # Trust X-Forwarded-For/-Proto from exactly this many proxies. X-Forwarded-Host is
+        # not trusted: the proxy passes Host, and PLUGIN_BASE_URL fixes the public origin.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    app.session_interface = SessionInterface()
+    app.context_processor(lambda: {"current_user": _current_user_for_templates()})
+    app.after_request(_security_headers)
+
+
+def _current_user_for_templates() -> User | None:
+    # A page that does not need the database (a 404, the login form) still renders during a
+    # database outage, showing the visitor as signed out; views that need the user ask
+    # get_current_user() themselves and get the 503 page.
+    try:
+        return get_current_user()
+    except (OperationalError, PoolTimeoutError):
+        db.session.rollback()
+        g.current_user = None
+        return None
+
+
+def is_auth_path(path: str) -> bool:
+    return path.startswith(AUTH_PATH_PREFIXES)
+
+
+def _served_over_https() -> bool:
+    base = current_app.config["PLUGIN_BASE_URL"] or ""
+    return request.is_secure or base.startswith("https://")
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CSP)
+        # Preview pages live at unguessable URLs: a referrer would hand them to other sites.
+        headers.setdefault("Referrer-Policy", "no-referrer")
+    auth_page = is_auth_path(request.path)
+    if auth_page:
+        headers["Referrer-Policy"] = "no-referrer"
+    if auth_page or "Set-Cookie" in headers:
+        headers["Cache-Control"] = "no-store"
+    if _served_over_https():
+        headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.is_secure:
+            _mark_cookies_secure(response)
+    return response
+
+
+def _mark_cookies_secure(response: Response) -> None:
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies or all("; secure" in cookie.lower() for cookie in cookies):
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        if "; secure" not in cookie.lower():
+            cookie += "; Secure"
+        response.headers.add("Set-Cookie", cookie)

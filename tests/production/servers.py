@@ -1,0 +1,308 @@
+"""Real servers for the production tests: gunicorn processes, a private Redis, a TCP proxy.
+
+Everything here is started on free loopback ports and stopped by its fixture. The machine's
+PostgreSQL and Redis are only ever connected to, never stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import csrf_token_from
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET_KEY = secrets.token_urlsafe(48)
+POSTGRES_PORT = 5432
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing is listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The environment for a child process: no stray app settings from the caller."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FLASK_DEBUG", "FLASK_APP")
+        and not key.startswith(("GUNICORN_", "PLUGIN_"))
+    }
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(settings)
+    return env
+
+
+class Gunicorn:
+    """`gunicorn wsgi:app` with the repository's gunicorn.conf.py, as an operator runs it."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = clean_env(
+            PORT=str(self.port),
+            WEB_CONCURRENCY=str(workers),
+            GUNICORN_GRACEFUL_TIMEOUT="2",
+            **env,
+        )
+        # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe
+        # would block every worker that logs.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            start_new_session=True,
+        )
+        try:
+            wait_for_port(self.port)
+            self.wait_until_serving()
+        except AssertionError:
+            self.stop()
+            raise
+
+    def wait_until_serving(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"gunicorn on {self.url} never answered /healthz with 200")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def stop(self) -> str:
+        """Stop gunicorn (SIGTERM, then SIGKILL) and return what it wrote to stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        if self.log.closed:
+            return ""
+        self.log.seek(0)
+        output = self.log.read()
+        self.log.close()
+        return output
+
+
+class TcpProxy:
+    """Forward 127.0.0.1:<port> to a server; `close()` is that server going away.
+
+    Closing stops listening (new connections are refused) and cuts every forwarded
+    connection, which is what the app sees when PostgreSQL restarts or its host vanishes.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self._stopped = threading.Event()
+        self.open()
+
+    def open(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        self._stopped.clear()
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            sockets = list(self._sockets)
+            self._sockets.clear()
+            if self._listener is not None:
+                sockets.append(self._listener)
+                self._listener = None
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=2)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._stopped.is_set():
+                    client.close()
+                    server.close()
+                    return
+                self._sockets.update((client, server))
+            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
+
+    def _pipe(self, client: socket.socket, server: socket.socket) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(client, selectors.EVENT_READ, server)
+        selector.register(server, selectors.EVENT_READ, client)
+        try:
+            while True:
+                for key, _ in selector.select(timeout=1):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            selector.close()
+            for sock in (client, server):
+                with self._lock:
+                    self._sockets.discard(sock)
+                sock.close()
+
+
+class PrivateRedis:
+    """A throw-away redis-server on its own port, so a test can make Redis disappear."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+        self._button: dict | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attrs = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.forms.append(
+                {
+                    "action": attrs.get("action", ""),
+                    "method": attrs.get("method", "get").lower(),
+                    "fields": {},
+                    "buttons": [],
+                }
+            )
+        elif not self.forms:
+            return
+        elif tag == "input" and attrs.get("type") in ("submit",):
+            self.forms[-1]["buttons"].append(
+                {
+                    "name": attrs.get("name"),
+                    "value": attrs.get("value", ""),
+                    "text": attrs.get("value", ""),
+                }
+            )
+        elif tag == "input" and attrs.get("name"):
+            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value", "")
+        elif tag == "button" and attrs.get("type", "submit") == "submit":
+            self._button = {"name": attrs.get("name"), "value": attrs.get("value", ""), "text": ""}
+            self.forms[-1]["buttons"].append(self._button)
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None:
+            self._button["text"] += data.strip()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button":
+            self._button = None
+
+
+def submit_form(html: str, button_text: str) -> tuple[str, dict[str, str]]:
+    """The action and fields a browser sends when the button labelled ``button_text`` is pressed."""
+    parser = _FormParser()
+    parser.feed(html)
+    for form in parser.forms:
+        for button in form["buttons"]:
+            if button_text.lower() in button["text"].lower():
+                data = dict(form["fields"])
+                if button["name"]:
+                    data[button["name"]] = button["value"]
+                return form["action"], data
+    raise AssertionError(f"no form with a {button_text!r} button on the page")
+
+
+def postgres_only(database_url: str, reason: str) -> None:
+    """Skip on SQLite, saying why."""
+    if database_url.startswith("sqlite"):
+        pytest.skip(reason)
+
+
+def login(http: requests.Session, base_url: str, email: str, password: str) -> requests.Response:
+    """Sign in through the real login page, CSRF token included."""
+    page = http.get(base_url + "/login")
+    assert page.status_code == 200, f"/login answered {page.status_code}"
+    return http.post(
+        base_url + "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token_from(page.text)},
+        allow_redirects=False,
+    )

@@ -1,0 +1,121 @@
+"""One log line per request, with a request id, and never a secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from flask import Blueprint
+
+from plugin.logs import formatter
+
+
+@pytest.fixture
+def request_records(caplog):
+    caplog.set_level(logging.INFO, logger="plugin.requests")
+
+    def records():
+        return [r for r in caplog.records if r.name == "plugin.requests"]
+
+    return records
+
+
+def test_each_request_is_logged_once_with_an_echoed_request_id(client, request_records):
+    response = client.get("/healthz")
+    (record,) = request_records()
+    request_id = response.headers["X-Request-ID"]
+    assert len(request_id) >= 16
+    assert record.request_id == request_id
+    assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
+    assert record.duration_ms >= 0
+    line = formatter("text").format(record)
+    assert "plugin.requests: GET /healthz 200 " in line
+    assert f"request_id={request_id}" in line
+    assert "\n" not in line
+
+
+def test_a_sane_incoming_request_id_is_kept_and_a_strange_one_replaced(client, request_records):
+    kept = client.get("/healthz", headers={"X-Request-ID": "lb-1234abcd-5678"})
+    assert kept.headers["X-Request-ID"] == "lb-1234abcd-5678"
+    replaced = client.get("/healthz", headers={"X-Request-ID": "x; Set-Cookie: a=b <script>"})
+    assert replaced.headers["X-Request-ID"] != "x"
+    assert "<" not in replaced.headers["X-Request-ID"]
+    assert [r.request_id for r in request_records()] == [
+        "lb-1234abcd-5678",
+        replaced.headers["X-Request-ID"],
+    ]
+
+
+def test_query_strings_headers_and_bodies_are_never_logged(client, request_records, caplog):
+    secrets_sent = ("code-SECRET1", "state-SECRET2", "Bearer-SECRET3", "sid-SECRET4", "pw-SECRET5")
+    client.set_cookie("session", "sid-SECRET4")
+    client.get(
+        "/oauth/authorize?code=code-SECRET1&state=state-SECRET2",
+        headers={"Authorization": "Bearer Bearer-SECRET3"},
+    )
+    client.post("/login?next=/x", data={"password": "pw-SECRET5"})
+    client.post("/oauth/token", data={"code": "code-SECRET1"})
+    paths = [r.path for r in request_records()]
+    assert paths == ["/oauth/authorize", "/login", "/oauth/token"]
+    everything = caplog.text + "".join(
+        formatter(kind).format(r) for r in caplog.records for kind in ("text", "json")
+    )
+    for secret in secrets_sent:
+        assert secret not in everything
+
+
+secret_link = Blueprint("secret_link", __name__)
+
+
+@secret_link.get("/shared-probe/<token>")
+def shared_probe(token):
+    return token
+
+
+def test_secrets_in_the_path_are_logged_as_the_route_pattern(app, request_records):
+    app.register_blueprint(secret_link)
+    app.test_client().get("/shared-probe/LINK-SECRET6")
+    (record,) = request_records()
+    assert record.path == "/shared-probe/<token>"
+    assert "LINK-SECRET6" not in formatter("text").format(record)
+
+
+def test_chatgpt_conversation_headers_are_logged(client, request_records):
+    client.get(
+        "/healthz",
+        headers={
+            "openai-conversation-id": "conv-123",
+            "openai-ephemeral-user-id": "eph-456",
+        },
+    )
+    (record,) = request_records()
+    assert record.conversation_id == "conv-123"
+    assert record.ephemeral_user_id == "eph-456"
+
+
+def test_json_format_is_one_object_per_line(client, request_records):
+    client.get("/healthz", headers={"X-Request-ID": "abcdef123456"})
+    (record,) = request_records()
+    line = formatter("json").format(record)
+    assert "\n" not in line
+    body = json.loads(line)
+    assert body["request_id"] == "abcdef123456"
+    assert body["path"] == "/healthz"
+    assert body["status"] == 200
+    assert body["level"] == "INFO"
+
+
+def test_the_signed_in_user_is_named_in_the_line(client, auth, user, request_records):
+    response = auth.login()
+    assert response.status_code in (302, 303)
+    client.get("/account")
+    account_line = [r for r in request_records() if r.path == "/account"][-1]
+    assert account_line.user_id == user.id
+
+
+def test_log_format_must_be_text_or_json(app_config):
+    from plugin import create_app
+
+    with pytest.raises(SystemExit, match="LOG_FORMAT"):
+        create_app({**app_config, "LOG_FORMAT": "xml"})
