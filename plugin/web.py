@@ -110,3 +110,9 @@ def _mark_cookies_secure(response: Response) -> None:
         if "; secure" not in cookie.lower():
             cookie += "; Secure"
         response.headers.add("Set-Cookie", cookie)
+
+
+def public_url(path: str = "") -> str:
+    """An absolute URL for ``path`` on ``PLUGIN_BASE_URL``, or on this request's origin."""
+    base = (current_app.config["PLUGIN_BASE_URL"] or request.host_url).rstrip("/")
+    return base + path

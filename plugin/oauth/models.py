@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -33,6 +35,51 @@ class OAuthClient(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
 
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()
+
+    # Authlib's ClientMixin interface.
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # With several registered URIs the request must name one; never guess.
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        """The requested scopes this client may have; no scope asked means all of them."""
+        if not scope:
+            return self.scope
+        allowed = set(self.scopes)
+        return " ".join(name for name in scope.split() if name in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str | None) -> bool:
+        # Exact string comparison: no prefix, case or trailing-slash leniency.
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str | None) -> bool:
+        if not client_secret or not self.client_secret_hash:
+            return False
+        given = hashlib.sha256(client_secret.encode()).hexdigest()
+        return hmac.compare_digest(given, self.client_secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        # ChatGPT lets the operator choose body or Basic credentials, so both always work.
+        if self.is_public:
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str | None) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in ("authorization_code", "refresh_token")
+
 
 class AuthorizationCode(db.Model):
     __tablename__ = "oauth_authorization_codes"
@@ -54,6 +101,25 @@ class AuthorizationCode(db.Model):
 
     client: Mapped[OAuthClient] = relationship()
     user: Mapped[User] = relationship()
+
+    # Authlib's AuthorizationCodeMixin interface.
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> None:
+        return None
+
+    def get_auth_time(self) -> None:
+        return None
+
+    def get_code_challenge(self) -> str | None:
+        return self.code_challenge
+
+    def get_code_challenge_method(self) -> str | None:
+        return self.code_challenge_method
 
 
 class OAuthToken(db.Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
-from authlib.oauth2.rfc6749 import MissingAuthorizationError
+from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from sqlalchemy.orm import joinedload
 import sqlalchemy as sa
@@ -44,8 +44,8 @@ def is_token_active(token: OAuthToken) -> bool:
 
 class Protector(ResourceProtector):
     def raise_error_response(self, error):  # noqa: ANN001, ANN201
-        # A missing token is answered like an invalid one, as ChatGPT and RFC 6750 clients expect.
-        if isinstance(error, MissingAuthorizationError):
+        # A missing or non-Bearer credential is answered like an invalid token (RFC 6750 §3.1).
+        if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
             error = InvalidTokenError(description="An access token is required.")
         super().raise_error_response(error)
 

@@ -1,0 +1,327 @@
+"""OAuth clients, grants and consents: the one service layer the admin pages and CLI share.
+
+Functions flush; the request or command that called them commits.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from plugin.accounts.models import User
+from plugin.accounts.services import user_disabled
+from plugin.audit.services import record
+from plugin.clock import utcnow
+from plugin.extensions import db
+from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
+from plugin.oauth.scopes import SCOPES
+from plugin.oauth.tokens import digest, new_secret
+
+DEFAULT_SCOPE = "todos:read todos:write"
+MAX_REDIRECT_URIS = 10
+
+
+class ClientError(ValueError):
+    """A refused client operation; the message is safe to show to an operator."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_redirect_uri(uri: str) -> str:
+    """Return ``uri`` if it may be registered, else raise ClientError saying why."""
+    uri = (uri or "").strip()
+    if not uri:
+        raise ClientError("A redirect URI is required.")
+    if len(uri) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in uri):
+        raise ClientError(f"Redirect URI {uri!r} is not a valid URL.")
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ClientError(f"Redirect URI {uri!r} is not a valid URL.") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ClientError(f"Redirect URI {uri!r} must be an absolute https:// URL.")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ClientError(
+            f"Redirect URI {uri!r} must use https (plain http is allowed only for "
+            "localhost/127.0.0.1 during development)."
+        )
+    if "#" in uri:
+        raise ClientError(f"Redirect URI {uri!r} must not contain a fragment (#...).")
+    if parts.username or parts.password:
+        raise ClientError(f"Redirect URI {uri!r} must not contain a user name or password.")
+    return uri
+
+
+def _clean_redirect_uris(redirect_uris: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for uri in redirect_uris:
+        if not (uri or "").strip():
+            continue
+        value = validate_redirect_uri(uri)
+        if value not in cleaned:
+            cleaned.append(value)
+    if not cleaned:
+        raise ClientError("At least one redirect URI is required.")
+    if len(cleaned) > MAX_REDIRECT_URIS:
+        raise ClientError(f"At most {MAX_REDIRECT_URIS} redirect URIs can be registered.")
+    return cleaned
+
+
+def _clean_scope(scope: str | None) -> str:
+    names = (scope if scope is not None else DEFAULT_SCOPE).split()
+    unknown = [name for name in names if name not in SCOPES]
+    if unknown:
+        known = ", ".join(SCOPES) or "none registered"
+        raise ClientError(f"Unknown scope {unknown[0]!r} (known scopes: {known}).")
+    if not names:
+        raise ClientError("Choose at least one scope.")
+    return " ".join(name for name in SCOPES if name in names)
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ClientError("A client name is required.")
+    if len(name) > 100:
+        raise ClientError("The client name must be at most 100 characters.")
+    return name
+
+
+def create_client(
+    name: str,
+    redirect_uris: list[str],
+    scope: str | None = DEFAULT_SCOPE,
+    *,
+    public: bool = False,
+    actor: User | None = None,
+) -> tuple[OAuthClient, str | None]:
+    """Register a client; return it with its secret, which is never shown again."""
+    client = OAuthClient(
+        client_id=secrets.token_urlsafe(18),
+        name=_clean_name(name),
+        redirect_uris=_clean_redirect_uris(redirect_uris),
+        scope=_clean_scope(scope),
+        token_endpoint_auth_method="none" if public else "client_secret_basic",
+        created_by_id=actor.id if actor else None,
+    )
+    secret = None if public else new_secret()
+    client.client_secret_hash = digest(secret) if secret else None
+    db.session.add(client)
+    db.session.flush()
+    record("client.created", actor=actor, subject=f"client:{client.client_id}", name=client.name)
+    return client, secret
+
+
+def update_client(
+    client: OAuthClient,
+    *,
+    name: str | None = None,
+    redirect_uris: list[str] | None = None,
+    scope: str | None = None,
+    actor: User | None = None,
+) -> None:
+    changed = []
+    if name is not None and _clean_name(name) != client.name:
+        client.name = _clean_name(name)
+        changed.append("name")
+    if redirect_uris is not None:
+        cleaned = _clean_redirect_uris(redirect_uris)
+        if cleaned != client.redirect_uris:
+            client.redirect_uris = cleaned
+            changed.append("redirect_uris")
+    if scope is not None and _clean_scope(scope) != client.scope:
+        client.scope = _clean_scope(scope)
+        changed.append("scope")
+    if changed:
+        record("client.updated", actor=actor, subject=f"client:{client.client_id}", fields=changed)
+        db.session.flush()
+
+
+def rotate_client_secret(client: OAuthClient, *, actor: User | None = None) -> str:
+    """Give the client a new secret; the old one stops working with this commit."""
+    if client.is_public:
+        raise ClientError("A public client has no secret to rotate.")
+    secret = new_secret()
+    client.client_secret_hash = digest(secret)
+    client.secret_rotated_at = utcnow()
+    record("client.secret_rotated", actor=actor, subject=f"client:{client.client_id}")
+    db.session.flush()
+    return secret
+
+
+def set_client_disabled(client: OAuthClient, disabled: bool, *, actor: User | None = None) -> None:
+    """Disable (its tokens stop working at once) or re-enable a client."""
+    if client.is_disabled == disabled:
+        return
+    client.is_disabled = disabled
+    record(
+        "client.disabled" if disabled else "client.enabled",
+        actor=actor,
+        subject=f"client:{client.client_id}",
+    )
+    db.session.flush()
+
+
+def delete_client(client: OAuthClient, *, actor: User | None = None) -> None:
+    """Delete a client with every token, code and consent it holds."""
+    revoked = revoke_tokens(client_id=client.id, reason="client deleted")
+    record(
+        "client.deleted",
+        actor=actor,
+        subject=f"client:{client.client_id}",
+        name=client.name,
+        tokens_revoked=revoked,
+    )
+    for model in (OAuthToken, AuthorizationCode, Consent):
+        db.session.execute(sa.delete(model).where(model.client_id == client.id))
+    db.session.delete(client)
+    db.session.flush()
+
+
+def find_client(ref: str | int) -> OAuthClient | None:
+    """Find a client by its public client_id, or by its numeric row id."""
+    ref = str(ref).strip()
+    client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == ref))
+    if client is None and ref.isdigit() and len(ref) < 10:
+        client = db.session.get(OAuthClient, int(ref))
+    return client
+
+
+def list_clients() -> list[OAuthClient]:
+    return list(db.session.scalars(sa.select(OAuthClient).order_by(OAuthClient.created_at)))
+
+
+def active_grant_counts() -> dict[int, int]:
+    """Per client row id: how many people currently have a live grant (unrevoked refresh)."""
+    now = utcnow()
+    rows = db.session.execute(
+        sa.select(OAuthToken.client_id, sa.func.count(sa.distinct(OAuthToken.user_id)))
+        .where(
+            OAuthToken.revoked_at.is_(None),
+            sa.or_(OAuthToken.refresh_expires_at > now, OAuthToken.access_expires_at > now),
+        )
+        .group_by(OAuthToken.client_id)
+    )
+    return {client_id: count for client_id, count in rows}
+
+
+def revoke_tokens(
+    *,
+    user_id: int | None = None,
+    client_id: int | None = None,
+    family_id: str | None = None,
+    authorization_code_id: int | None = None,
+    reason: str,
+) -> int:
+    """Revoke every live token matching all the given filters; return how many."""
+    conditions = [OAuthToken.revoked_at.is_(None)]
+    if user_id is not None:
+        conditions.append(OAuthToken.user_id == user_id)
+    if client_id is not None:
+        conditions.append(OAuthToken.client_id == client_id)
+    if family_id is not None:
+        conditions.append(OAuthToken.family_id == family_id)
+    if authorization_code_id is not None:
+        conditions.append(OAuthToken.authorization_code_id == authorization_code_id)
+    if len(conditions) == 1:
+        raise ValueError("revoke_tokens needs at least one filter")
+    result = db.session.execute(
+        sa.update(OAuthToken).where(*conditions).values(revoked_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    count = result.rowcount or 0
+    if count:
+        record("token.revoked", subject=_subject(user_id, client_id), count=count, reason=reason)
+    return count
+
+
+def _subject(user_id: int | None, client_id: int | None) -> str | None:
+    if user_id is not None:
+        return f"user:{user_id}"
+    if client_id is not None:
+        return f"client-row:{client_id}"
+    return None
+
+
+def find_consent(user: User, client: OAuthClient) -> Consent | None:
+    return db.session.scalar(
+        sa.select(Consent).where(Consent.user_id == user.id, Consent.client_id == client.id)
+    )
+
+
+def consent_covers(user: User, client: OAuthClient, scope: str) -> bool:
+    consent = find_consent(user, client)
+    return consent is not None and set(scope.split()) <= set(consent.scope.split())
+
+
+def give_consent(user: User, client: OAuthClient, scope: str) -> None:
+    """Remember that ``user`` allowed ``client`` these scopes (added to earlier ones)."""
+    consent = find_consent(user, client)
+    if consent is None:
+        consent = Consent(user_id=user.id, client_id=client.id, scope="")
+        db.session.add(consent)
+    granted = set(consent.scope.split()) | set(scope.split())
+    consent.scope = " ".join(name for name in SCOPES if name in granted)
+    record("consent.given", actor=user, subject=f"client:{client.client_id}", scope=scope)
+    db.session.flush()
+
+
+def connected_apps(user: User) -> list[Consent]:
+    return list(
+        db.session.scalars(
+            sa.select(Consent)
+            .join(OAuthClient, OAuthClient.id == Consent.client_id)
+            .where(Consent.user_id == user.id)
+            .order_by(OAuthClient.name)
+        )
+    )
+
+
+def revoke_consent(user: User, client: OAuthClient, *, actor: User | None = None) -> int:
+    """Forget the person's consent for a client and revoke every token it holds for them."""
+    db.session.execute(
+        sa.delete(Consent).where(Consent.user_id == user.id, Consent.client_id == client.id)
+    )
+    revoked = revoke_tokens(user_id=user.id, client_id=client.id, reason="access revoked")
+    record(
+        "consent.revoked",
+        actor=actor or user,
+        subject=f"client:{client.client_id}",
+        user=user.email,
+        tokens_revoked=revoked,
+    )
+    db.session.flush()
+    return revoked
+
+
+def client_as_dict(client: OAuthClient, **extra: Any) -> dict[str, Any]:
+    """The operator-facing description of a client (never its secret hash)."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "scope": client.scope,
+        "public": client.is_public,
+        "disabled": client.is_disabled,
+        "created_at": client.created_at.isoformat() + "Z",
+        "last_used_at": client.last_used_at.isoformat() + "Z" if client.last_used_at else None,
+        **extra,
+    }
+
+
+@user_disabled.connect
+def _revoke_tokens_of_disabled_user(user: User, **_: Any) -> None:
+    revoke_tokens(user_id=user.id, reason="user disabled")
