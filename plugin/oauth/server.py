@@ -7,6 +7,7 @@ consumption, S256-only PKCE, and refresh rotation with reuse detection.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -410,5 +411,7 @@ server = _build_server()
 
 
 def init_app(app: Flask) -> None:
+    # Authlib's debug lines print whole token responses; keep them out of any log level.
+    logging.getLogger("authlib").setLevel(logging.WARNING)
     server.init_app(app)
     server.register_token_generator("default", generate_bearer_token)
