@@ -33,10 +33,6 @@ def test_install_sign_up_consent_every_operation_refresh(
     tokens = chatgpt.exchange_code(chatgpt_client, callback.params["code"])
     assert set(tokens["scope"].split()) == set(manifest["auth"]["scope"].split())
 
-    # The code was good once: ChatGPT retrying the exchange gets nothing more.
-    retry = chatgpt.exchange(chatgpt_client, callback.params["code"])
-    assert retry.status == 400 and retry.json()["error"] == "invalid_grant", retry
-
     document = ApiDocument(chatgpt)
     tour = call_every_operation(document, tokens["access_token"])
 
@@ -54,6 +50,12 @@ def test_install_sign_up_consent_every_operation_refresh(
     assert refreshed["access_token"] != tokens["access_token"]
     me = document.call("getMe", refreshed["access_token"], 200).json()
     assert me["email"] == "installer@example.com", me
+
+    # The code was good once: a replayed exchange gets nothing, and since a replay means the
+    # code may have leaked, the tokens it produced are revoked.
+    retry = chatgpt.exchange(chatgpt_client, callback.params["code"])
+    assert retry.status == 400 and retry.json()["error"] == "invalid_grant", retry
+    document.call("getMe", refreshed["access_token"], 401)
 
 
 def test_install_denied(app, page, chatgpt, catcher, chatgpt_client):
