@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -32,6 +33,16 @@ DEFAULTS: dict[str, Any] = {
     "PLUGIN_NAME_FOR_MODEL": "todo_plugin",
     "PLUGIN_DESCRIPTION_FOR_HUMAN": "Keep a personal todo list from ChatGPT.",
     "PLUGIN_CONTACT_EMAIL": "support@example.com",
+    "PLUGIN_DESCRIPTION_FOR_MODEL": (
+        "Manage the person's personal todo list. Use it when they want to add, find, review, "
+        "update, complete or delete their todos or tasks. Search with listTodos before acting "
+        "on an item named in words. Show each item's url as a link. Deleting never happens at "
+        "once: deleteTodo returns a confirm_url; give that link to the person and tell them "
+        "the item is deleted only after they open it and confirm. Check the outcome with "
+        "getActionStatus. Never claim an item was deleted before the status says confirmed."
+    ),
+    # The text of /legal; None shows the built-in terms.
+    "PLUGIN_LEGAL_TEXT": None,
     "CORS_ORIGINS": "https://chat.openai.com https://chatgpt.com",
     "PROXY_FIX_HOPS": 0,
     "LOG_FORMAT": "text",
@@ -41,7 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
     "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
-    "TOKEN_RATE_LIMIT": "60 per minute",
+    # Per address: ChatGPT calls from a few shared addresses on behalf of every user.
+    "TOKEN_RATE_LIMIT": "300 per minute",
     "CLIENT_AUTH_FAILURE_LIMIT": "10 per minute",
     "API_RATE_LIMIT": "600 per minute",
     "RATELIMIT_ENABLED": True,
@@ -56,6 +68,7 @@ INT_KEYS = (
     "PROXY_FIX_HOPS",
 )
 ENV_KEYS = tuple(DEFAULTS)
+RATE_LIMIT_KEYS = tuple(key for key in DEFAULTS if key.endswith(("_RATE_LIMIT", "_FAILURE_LIMIT")))
 
 
 def instance_path() -> str | None:
@@ -94,6 +107,14 @@ def _coerce_and_validate(app: Flask) -> None:
     for key in ("RATELIMIT_ENABLED",):
         if isinstance(config[key], str):
             config[key] = config[key].strip().lower() not in ("0", "false", "no", "off")
+
+    for key in RATE_LIMIT_KEYS:
+        try:
+            parse_many(str(config[key]))
+        except ValueError:
+            raise ConfigError(
+                f"{key} must be a rate such as '10 per minute;50 per hour', got {config[key]!r}"
+            ) from None
 
     config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config["SQLALCHEMY_DATABASE_URI"])

@@ -82,3 +82,20 @@ def test_development_generates_a_key_once_and_keeps_it(settings, tmp_path):
 def test_production_without_a_key_refuses_to_start(settings):
     with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
         settings()
+
+
+def test_a_malformed_rate_limit_stops_startup_naming_the_variable(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "LOGIN_RATE_LIMIT": "ten per minute",
+           "PLUGIN_INSTANCE_PATH": str(tmp_path), "FLASK_DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from plugin import create_app; create_app()"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: LOGIN_RATE_LIMIT must be a rate such as '10 per minute;50 per hour', "
+        "got 'ten per minute'"
+    ]

@@ -24,8 +24,11 @@ def test_dev_prints_a_working_demo_client_and_keeps_it(app, runner, client, tmp_
     assert f"client_secret: {secret}" in again.output
 
     # The printed secret authenticates (the bogus refresh token is the only complaint).
-    response = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
-                           headers=basic(client_id, secret))
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        headers=basic(client_id, secret),
+    )
     assert response.status_code == 400 and response.json["error"] == "invalid_grant"
 
 

@@ -25,7 +25,9 @@ from plugin.oauth.services import (
     set_client_disabled,
 )
 
-clients = AppGroup("clients", help="Manage OAuth clients (the client_id/secret pasted into ChatGPT).")
+clients = AppGroup(
+    "clients", help="Manage OAuth clients (the client_id/secret pasted into ChatGPT)."
+)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
@@ -40,13 +42,17 @@ def _load(ref: str) -> OAuthClient:
 def _print_secret(client: OAuthClient, secret: str, as_json: bool, heading: str) -> None:
     if as_json:
         data = client_as_dict(client)
-        click.echo(json.dumps({
-            "client_id": client.client_id,
-            "client_secret": secret,
-            "name": client.name,
-            "redirect_uris": data["redirect_uris"],
-            "scope": client.scope,
-        }))
+        click.echo(
+            json.dumps(
+                {
+                    "client_id": client.client_id,
+                    "client_secret": secret,
+                    "name": client.name,
+                    "redirect_uris": data["redirect_uris"],
+                    "scope": client.scope,
+                }
+            )
+        )
         return
     base = (current_app.config["PLUGIN_BASE_URL"] or "https://<your host>").rstrip("/")
     click.echo(heading)
@@ -71,7 +77,9 @@ def _print_secret(client: OAuthClient, secret: str, as_json: bool, heading: str)
 @click.option("--scope", default=DEFAULT_SCOPE, show_default=True, help="Space-separated scopes.")
 @click.option("--public", is_flag=True, help="A public client (no secret, PKCE required).")
 @json_option
-def create(name: str, redirect_uris: tuple[str, ...], scope: str, public: bool, as_json: bool) -> None:
+def create(
+    name: str, redirect_uris: tuple[str, ...], scope: str, public: bool, as_json: bool
+) -> None:
     """Register a client and print its client_id and secret (shown once)."""
     try:
         client, secret = create_client(name, list(redirect_uris), scope, public=public)
@@ -79,8 +87,11 @@ def create(name: str, redirect_uris: tuple[str, ...], scope: str, public: bool, 
         raise click.ClickException(str(error)) from None
     db.session.commit()
     if secret is None:
-        click.echo(json.dumps(client_as_dict(client)) if as_json else
-                   f"Created public client {client.client_id} (no secret; PKCE S256 required).")
+        click.echo(
+            json.dumps(client_as_dict(client))
+            if as_json
+            else f"Created public client {client.client_id} (no secret; PKCE S256 required)."
+        )
         return
     _print_secret(client, secret, as_json, f"Created client {client.name!r}.")
 
@@ -95,12 +106,16 @@ def list_command(as_json: bool) -> None:
         click.echo(json.dumps(rows))
         return
     if not rows:
-        click.echo("No clients yet. Create one with `flask clients create --name … --redirect-uri …`.")
+        click.echo(
+            "No clients yet. Create one with `flask clients create --name … --redirect-uri …`."
+        )
         return
     for row in rows:
         state = "disabled" if row["disabled"] else "active"
-        click.echo(f"{row['client_id']}  {row['name']}  [{state}]  grants={row['active_grants']}  "
-                   f"scope={row['scope']!r}  redirect_uris={' '.join(row['redirect_uris'])}")
+        click.echo(
+            f"{row['client_id']}  {row['name']}  [{state}]  grants={row['active_grants']}  "
+            f"scope={row['scope']!r}  redirect_uris={' '.join(row['redirect_uris'])}"
+        )
 
 
 @clients.command("show")
@@ -130,7 +145,9 @@ def rotate_secret(client_ref: str, as_json: bool) -> None:
     except ClientError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    _print_secret(client, secret, as_json, f"New secret for {client.name!r} (the old one no longer works).")
+    _print_secret(
+        client, secret, as_json, f"New secret for {client.name!r} (the old one no longer works)."
+    )
 
 
 def _simple(name: str, action: Callable[[OAuthClient], Any], done: str, help_text: str) -> None:
@@ -144,7 +161,13 @@ def _simple(name: str, action: Callable[[OAuthClient], Any], done: str, help_tex
         click.echo(f"{done} {label}.")
 
 
-_simple("disable", lambda c: set_client_disabled(c, True), "Disabled",
-        "Stop a client: its tokens stop working and it cannot sign anyone in.")
-_simple("enable", lambda c: set_client_disabled(c, False), "Enabled", "Re-enable a disabled client.")
+_simple(
+    "disable",
+    lambda c: set_client_disabled(c, True),
+    "Disabled",
+    "Stop a client: its tokens stop working and it cannot sign anyone in.",
+)
+_simple(
+    "enable", lambda c: set_client_disabled(c, False), "Enabled", "Re-enable a disabled client."
+)
 _simple("delete", delete_client, "Deleted", "Delete a client, revoking every token and consent.")

@@ -37,7 +37,7 @@ class OAuthClient(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.token_endpoint_auth_method == "none"
+        return self.token_endpoint_auth_method == "none"  # noqa: S105 - a method name, not a secret
 
     @property
     def scopes(self) -> list[str]:

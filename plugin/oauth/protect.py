@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from sqlalchemy.orm import joinedload
-import sqlalchemy as sa
 
 from plugin.clock import utcnow
 from plugin.extensions import db

@@ -16,8 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2 import OAuth2Error, OAuth2Request
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, InvalidScopeError
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.requests import OAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint as BaseRevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge as BaseCodeChallenge
@@ -87,8 +86,7 @@ def _body_parameters() -> MultiDict:
     leaked = [name for name in URL_SECRETS if name in flask_request.args]
     if leaked:
         raise TokenRequestError(
-            f"Send '{leaked[0]}' in the request body or an Authorization header, "
-            "never in the URL."
+            f"Send '{leaked[0]}' in the request body or an Authorization header, never in the URL."
         )
     if flask_request.mimetype == "application/json":
         data = flask_request.get_json(silent=True)
@@ -135,7 +133,11 @@ def find_token(value: str, hint: str | None = None) -> FoundToken | None:
     if hint == "refresh_token":
         kinds.reverse()
     for kind in kinds:
-        column = OAuthToken.access_token_hash if kind == "access_token" else OAuthToken.refresh_token_hash
+        column = (
+            OAuthToken.access_token_hash
+            if kind == "access_token"
+            else OAuthToken.refresh_token_hash
+        )
         row = db.session.scalar(sa.select(OAuthToken).where(column == digest(value)))
         if row is not None:
             return FoundToken(row, kind)
@@ -180,9 +182,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
         db.session.commit()
 
-    def query_authorization_code(
-        self, code: str, client: OAuthClient
-    ) -> AuthorizationCode | None:
+    def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
         row = db.session.scalar(
             sa.select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
         )
@@ -190,9 +190,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             return None
         if row.used_at is not None:
             # A replayed code may have been stolen: revoke what the first exchange produced.
-            revoked = revoke_tokens(authorization_code_id=row.id, reason="authorization code reused")
-            record("token.code_reuse_detected", subject=f"user:{row.user_id}",
-                   client=client.client_id, tokens_revoked=revoked)
+            revoked = revoke_tokens(
+                authorization_code_id=row.id, reason="authorization code reused"
+            )
+            record(
+                "token.code_reuse_detected",
+                subject=f"user:{row.user_id}",
+                client=client.client_id,
+                tokens_revoked=revoked,
+            )
             db.session.commit()
             raise InvalidGrantError(
                 "The authorization code was already used; the tokens issued for it are revoked."
@@ -241,8 +247,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if row.refreshed_at is not None:
             # A retired refresh token came back: someone holds a copy. End the whole family.
             revoked = revoke_tokens(family_id=row.family_id, reason="refresh token reused")
-            record("token.refresh_reuse_detected", subject=f"user:{row.user_id}",
-                   client=row.client.client_id, tokens_revoked=revoked)
+            record(
+                "token.refresh_reuse_detected",
+                subject=f"user:{row.user_id}",
+                client=row.client.client_id,
+                tokens_revoked=revoked,
+            )
             db.session.commit()
             raise InvalidGrantError(
                 "The refresh token was already used; every token of this grant is now revoked."
@@ -287,8 +297,9 @@ class RevocationEndpoint(BaseRevocationEndpoint):
             revoke_tokens(family_id=row.family_id, reason="revoked by client")
         elif row.revoked_at is None:
             row.revoked_at = utcnow()
-            record("token.revoked", subject=f"user:{row.user_id}", count=1,
-                   reason="revoked by client")
+            record(
+                "token.revoked", subject=f"user:{row.user_id}", count=1, reason="revoked by client"
+            )
         db.session.commit()
 
 

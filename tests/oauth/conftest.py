@@ -38,7 +38,10 @@ def authorize_url(oauth_client, **params) -> str:
 
 def callback_params(response) -> dict[str, str]:
     """The query of a redirect back to the client, one value per name."""
-    assert response.status_code in (302, 303), (response.status_code, response.get_data(as_text=True)[:300])
+    assert response.status_code in (302, 303), (
+        response.status_code,
+        response.get_data(as_text=True)[:300],
+    )
     return {key: values[0] for key, values in parse_qs(urlsplit(response.location).query).items()}
 
 

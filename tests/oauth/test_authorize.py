@@ -123,7 +123,9 @@ def test_oa20_consent_answers_with_a_plain_redirect(signed_in, oauth_client):
     assert response.status_code in (302, 303)
 
 
-def test_oa21_oa23_consent_and_authorize_cannot_be_framed_or_leak_referrers(signed_in, client, oauth_client):
+def test_oa21_oa23_consent_and_authorize_cannot_be_framed_or_leak_referrers(
+    signed_in, client, oauth_client
+):
     for response in (signed_in.get(authorize_url(oauth_client)), client.get("/login")):
         assert response.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

@@ -30,7 +30,9 @@ def test_chatgpt_installs_with_a_new_account_and_keeps_working_after_refresh(cli
 
     # 2. The login page links to sign-up, which keeps the pending request.
     login_page = client.get(login_url).get_data(as_text=True)
-    signup_href = re.search(r'href="(/signup\?next=[^"]+)"', login_page).group(1).replace("&amp;", "&")
+    signup_href = (
+        re.search(r'href="(/signup\?next=[^"]+)"', login_page).group(1).replace("&amp;", "&")
+    )
     signup_page = client.get(signup_href).get_data(as_text=True)
     response = client.post(
         signup_href,
@@ -48,7 +50,9 @@ def test_chatgpt_installs_with_a_new_account_and_keeps_working_after_refresh(cli
     consent = client.get(response.location)
     html = consent.get_data(as_text=True)
     assert "ChatGPT" in html and "See your todo list" in html
-    response = client.post(authorize, data={"csrf_token": csrf_token_from(html), "decision": "allow"})
+    response = client.post(
+        authorize, data={"csrf_token": csrf_token_from(html), "decision": "allow"}
+    )
     params = callback_params(response)
     assert response.location.startswith(oauth_client.redirect_uri + "?")
     assert params["state"] == STATE

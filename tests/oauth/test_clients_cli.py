@@ -79,11 +79,16 @@ def test_rotate_disable_enable_delete_take_effect_on_the_token_endpoint(app, run
     client_id, old = data["client_id"], data["client_secret"]
 
     def auth_status(secret: str) -> int:
-        return client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
-                           headers=basic(client_id, secret)).status_code
+        return client.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+            headers=basic(client_id, secret),
+        ).status_code
 
     assert auth_status(old) == 400  # authenticated; the refresh token itself is bogus
-    rotated = json.loads(runner.invoke(args=["clients", "rotate-secret", client_id, "--json"]).output)
+    rotated = json.loads(
+        runner.invoke(args=["clients", "rotate-secret", client_id, "--json"]).output
+    )
     assert rotated["client_secret"] != old
     assert auth_status(old) == 401
     assert auth_status(rotated["client_secret"]) == 400

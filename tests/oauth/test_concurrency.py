@@ -33,7 +33,9 @@ def race(app, send) -> list:
 def live_tokens(app) -> int:
     with app.app_context():
         return db.session.scalar(
-            sa.select(sa.func.count()).select_from(OAuthToken).where(OAuthToken.revoked_at.is_(None))
+            sa.select(sa.func.count())
+            .select_from(OAuthToken)
+            .where(OAuthToken.revoked_at.is_(None))
         )
 
 

@@ -7,13 +7,19 @@ from tests.oauth.conftest import basic, refresh
 
 
 def introspect(client, creds, token: str, **extra):
-    return client.post("/oauth/introspect", data={"token": token, **extra},
-                       headers=basic(creds.client_id, creds.client_secret))
+    return client.post(
+        "/oauth/introspect",
+        data={"token": token, **extra},
+        headers=basic(creds.client_id, creds.client_secret),
+    )
 
 
 def revoke(client, creds, token: str, **extra):
-    return client.post("/oauth/revoke", data={"token": token, **extra},
-                       headers=basic(creds.client_id, creds.client_secret))
+    return client.post(
+        "/oauth/revoke",
+        data={"token": token, **extra},
+        headers=basic(creds.client_id, creds.client_secret),
+    )
 
 
 def test_introspection_describes_an_active_access_token(client, oauth_client, tokens, user):
@@ -26,11 +32,15 @@ def test_introspection_describes_an_active_access_token(client, oauth_client, to
 
 
 def test_introspection_of_a_refresh_token(client, oauth_client, tokens):
-    body = introspect(client, oauth_client, tokens["refresh_token"], token_type_hint="refresh_token").json
+    body = introspect(
+        client, oauth_client, tokens["refresh_token"], token_type_hint="refresh_token"
+    ).json
     assert body["active"] is True and body["token_type"] == "refresh_token"
 
 
-def test_introspection_says_inactive_for_unknown_and_foreign_tokens(app, client, oauth_client, tokens):
+def test_introspection_says_inactive_for_unknown_and_foreign_tokens(
+    app, client, oauth_client, tokens
+):
     assert introspect(client, oauth_client, "nope").json == {"active": False}
     other = make_oauth_client(app, name="Other")
     assert introspect(client, other, tokens["access_token"]).json == {"active": False}
@@ -50,7 +60,12 @@ def test_revoking_an_access_token_ends_it(client, oauth_client, tokens):
 
 
 def test_revoking_a_refresh_token_ends_the_whole_grant(client, oauth_client, tokens):
-    assert revoke(client, oauth_client, tokens["refresh_token"], token_type_hint="refresh_token").status_code == 200
+    assert (
+        revoke(
+            client, oauth_client, tokens["refresh_token"], token_type_hint="refresh_token"
+        ).status_code
+        == 200
+    )
     assert refresh(client, oauth_client, tokens["refresh_token"]).status_code == 400
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert client.get("/api/me", headers=headers).status_code == 401
@@ -78,7 +93,10 @@ def test_oa09_metadata_lists_exactly_what_is_supported(client):
     assert meta["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert set(meta["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
     assert {"todos:read", "todos:write"} <= set(meta["scopes_supported"])
 
 

@@ -24,5 +24,3 @@ def test_lifetimes_come_from_configuration(app, tokens):
         assert row.refresh_expires_at - row.issued_at == timedelta(seconds=600)
         code = db.session.scalar(sa.select(AuthorizationCode))
         assert code.expires_at - code.created_at <= timedelta(seconds=60)
-
-

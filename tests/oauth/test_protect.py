@@ -29,7 +29,9 @@ def test_a_valid_token_is_accepted(client, token):
     assert get_me(client, token).status_code == 200
 
 
-@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic abc", "Bearer nope", "bearer x y"])
+@pytest.mark.parametrize(
+    "header", ["", "Bearer", "Bearer ", "Basic abc", "Bearer nope", "bearer x y"]
+)
 def test_oa27_missing_or_malformed_tokens_are_401(client, header):
     response = client.get("/api/me", headers={"Authorization": header} if header else {})
     assert_invalid_token(response)
@@ -41,20 +43,26 @@ def test_oa19_tokens_in_the_query_string_are_ignored(client, token):
 
 def test_oa27_expired_and_revoked_tokens_are_401(app, client, token):
     with app.app_context():
-        db.session.execute(sa.update(OAuthToken).values(access_expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(OAuthToken).values(access_expires_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
     assert_invalid_token(get_me(client, token))
     with app.app_context():
-        db.session.execute(sa.update(OAuthToken).values(
-            access_expires_at=utcnow() + timedelta(hours=1), revoked_at=utcnow()))
+        db.session.execute(
+            sa.update(OAuthToken).values(
+                access_expires_at=utcnow() + timedelta(hours=1), revoked_at=utcnow()
+            )
+        )
         db.session.commit()
     assert_invalid_token(get_me(client, token))
 
 
 def test_oa27_wrong_scope_is_403_insufficient_scope(app, client, user, oauth_client):
     read_only = make_token(app, user, oauth_client, scope="todos:read")["access_token"]
-    response = client.post("/api/todos", json={"title": "x"},
-                           headers={"Authorization": f"Bearer {read_only}"})
+    response = client.post(
+        "/api/todos", json={"title": "x"}, headers={"Authorization": f"Bearer {read_only}"}
+    )
     assert response.status_code == 403
     assert response.json["error"] == "insufficient_scope"
 
@@ -69,7 +77,9 @@ def test_disabling_the_user_ends_api_access_at_once(app, client, user, token):
     assert_invalid_token(get_me(client, token))
 
 
-def test_disabling_the_client_ends_api_access_and_enabling_restores_it(app, client, oauth_client, token):
+def test_disabling_the_client_ends_api_access_and_enabling_restores_it(
+    app, client, oauth_client, token
+):
     from plugin.oauth.services import find_client, set_client_disabled
 
     with app.app_context():

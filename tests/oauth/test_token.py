@@ -21,8 +21,11 @@ def api_status(client, access_token: str) -> int:
 def test_form_body_with_basic_credentials_works(client, get_code, oauth_client):
     response = client.post(
         "/oauth/token",
-        data={"grant_type": "authorization_code", "code": get_code(),
-              "redirect_uri": oauth_client.redirect_uri},
+        data={
+            "grant_type": "authorization_code",
+            "code": get_code(),
+            "redirect_uri": oauth_client.redirect_uri,
+        },
         headers=basic(oauth_client.client_id, oauth_client.client_secret),
     )
     assert response.status_code == 200, response.json
@@ -32,8 +35,11 @@ def test_form_body_with_basic_credentials_works(client, get_code, oauth_client):
 def test_json_body_with_basic_credentials_works(client, get_code, oauth_client):
     response = client.post(
         "/oauth/token",
-        json={"grant_type": "authorization_code", "code": get_code(),
-              "redirect_uri": oauth_client.redirect_uri},
+        json={
+            "grant_type": "authorization_code",
+            "code": get_code(),
+            "redirect_uri": oauth_client.redirect_uri,
+        },
         headers=basic(oauth_client.client_id, oauth_client.client_secret),
     )
     assert response.status_code == 200, response.json
@@ -41,8 +47,11 @@ def test_json_body_with_basic_credentials_works(client, get_code, oauth_client):
 
 @pytest.mark.parametrize(
     "body, content_type",
-    [("{not json", "application/json"), ("[1, 2]", "application/json"),
-     ('{"grant_type": ["authorization_code"]}', "application/json")],
+    [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ('{"grant_type": ["authorization_code"]}', "application/json"),
+    ],
 )
 def test_unreadable_bodies_get_a_json_error(client, body, content_type):
     response = client.post("/oauth/token", data=body, content_type=content_type)
@@ -62,7 +71,9 @@ def test_oa04_only_code_and_refresh_grants(client, oauth_client, grant_type):
     assert response.json["error"] == "unsupported_grant_type"
 
 
-def test_oa10_a_code_works_once_and_a_replay_revokes_its_tokens(client, get_code, exchange, oauth_client):
+def test_oa10_a_code_works_once_and_a_replay_revokes_its_tokens(
+    client, get_code, exchange, oauth_client
+):
     code = get_code()
     first = exchange(code)
     assert first.status_code == 200
@@ -74,15 +85,19 @@ def test_oa10_a_code_works_once_and_a_replay_revokes_its_tokens(client, get_code
     assert refresh(client, oauth_client, first.json["refresh_token"]).status_code == 400
 
 
-
 def test_oa11_expired_code_is_refused(app, get_code, exchange):
     code = get_code()
     with app.app_context():
-        db.session.execute(sa.update(AuthorizationCode).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(AuthorizationCode).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
     response = exchange(code)
     assert response.status_code == 400
-    assert response.json == {"error": "invalid_grant", "error_description": "The authorization code has expired."}
+    assert response.json == {
+        "error": "invalid_grant",
+        "error_description": "The authorization code has expired.",
+    }
 
 
 def test_oa11_codes_live_as_configured(app, get_code):
@@ -102,8 +117,10 @@ def test_oa12_code_is_bound_to_its_redirect_uri(app, get_code, exchange, oauth_c
     from plugin.oauth.services import find_client, update_client
 
     with app.app_context():
-        update_client(find_client(oauth_client.client_id),
-                      redirect_uris=[oauth_client.redirect_uri, "https://chatgpt.com/cb2"])
+        update_client(
+            find_client(oauth_client.client_id),
+            redirect_uris=[oauth_client.redirect_uri, "https://chatgpt.com/cb2"],
+        )
         db.session.commit()
     response = exchange(get_code(), redirect_uri="https://chatgpt.com/cb2")
     assert response.status_code == 400 and response.json["error"] == "invalid_grant"
@@ -119,8 +136,12 @@ def test_oa13_wrong_secret_is_401_with_www_authenticate(client, get_code, exchan
 def test_oa13_secret_in_the_query_string_is_refused(client, get_code, oauth_client):
     response = client.post(
         f"/oauth/token?client_secret={oauth_client.client_secret}",
-        data={"grant_type": "authorization_code", "code": get_code(),
-              "client_id": oauth_client.client_id, "redirect_uri": oauth_client.redirect_uri},
+        data={
+            "grant_type": "authorization_code",
+            "code": get_code(),
+            "client_id": oauth_client.client_id,
+            "redirect_uri": oauth_client.redirect_uri,
+        },
     )
     assert response.status_code == 400
     assert response.json["error"] == "invalid_request"
@@ -129,8 +150,11 @@ def test_oa13_secret_in_the_query_string_is_refused(client, get_code, oauth_clie
 
 def test_oa13_repeated_client_auth_failures_are_throttled(client, oauth_client):
     statuses = [
-        client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
-                    headers=basic(oauth_client.client_id, f"guess-{i}")).status_code
+        client.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+            headers=basic(oauth_client.client_id, f"guess-{i}"),
+        ).status_code
         for i in range(12)
     ]
     assert statuses[:10] == [401] * 10
@@ -180,7 +204,9 @@ def test_oa16_refresh_cannot_widen_the_scope(client, oauth_client, get_code, exc
 
 def test_oa17_expired_refresh_token_is_refused(app, client, oauth_client, tokens):
     with app.app_context():
-        db.session.execute(sa.update(OAuthToken).values(refresh_expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(OAuthToken).values(refresh_expires_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
     response = refresh(client, oauth_client, tokens["refresh_token"])
     assert response.status_code == 400 and response.json["error"] == "invalid_grant"
@@ -209,8 +235,13 @@ def test_oa06_plain_pkce_is_refused(signed_in, oauth_client):
     from tests.oauth.conftest import authorize_url, callback_params
 
     for method in ("plain", None):
-        params = callback_params(signed_in.get(authorize_url(
-            oauth_client, code_challenge="a" * 43, code_challenge_method=method, state="s")))
+        params = callback_params(
+            signed_in.get(
+                authorize_url(
+                    oauth_client, code_challenge="a" * 43, code_challenge_method=method, state="s"
+                )
+            )
+        )
         assert params["error"] == "invalid_request" and params["state"] == "s"
 
 
@@ -220,7 +251,10 @@ def test_oa07_wrong_or_missing_verifier_is_refused(get_code, exchange):
     wrong = exchange(code, code_verifier=pkce_pair()[0])
     assert wrong.status_code == 400 and wrong.json["error"] == "invalid_grant"
     missing = exchange(code)
-    assert missing.status_code == 400 and missing.json["error"] in ("invalid_request", "invalid_grant")
+    assert missing.status_code == 400 and missing.json["error"] in (
+        "invalid_request",
+        "invalid_grant",
+    )
     # A failed verifier does not burn the code for its rightful holder.
     assert exchange(code, code_verifier=verifier).status_code == 200
 
@@ -248,10 +282,15 @@ def test_public_client_exchanges_with_pkce_and_no_secret(app, client, auth):
 
     Creds.client_id = client_id
     verifier, challenge = pkce_pair()
-    code = callback_params(allow(client, authorize_url(
-        Creds, code_challenge=challenge, code_challenge_method="S256")))["code"]
-    body = {"grant_type": "authorization_code", "code": code, "client_id": client_id,
-            "redirect_uri": Creds.redirect_uri}
+    code = callback_params(
+        allow(client, authorize_url(Creds, code_challenge=challenge, code_challenge_method="S256"))
+    )["code"]
+    body = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client_id,
+        "redirect_uri": Creds.redirect_uri,
+    }
     assert client.post("/oauth/token", data=body).status_code == 400
     response = client.post("/oauth/token", data={**body, "code_verifier": verifier})
     assert response.status_code == 200, response.json
@@ -278,7 +317,9 @@ def test_disabled_user_gets_no_tokens(app, client, oauth_client, get_code, excha
 
     code = get_code(state="later")
     with app.app_context():
-        set_disabled(db.session.scalar(sa.select(User).where(User.email == "person@example.com")), True)
+        set_disabled(
+            db.session.scalar(sa.select(User).where(User.email == "person@example.com")), True
+        )
         db.session.commit()
     assert exchange(code).json["error"] == "invalid_grant"
     assert refresh(client, oauth_client, tokens["refresh_token"]).status_code == 400
