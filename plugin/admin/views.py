@@ -1,3 +1,35 @@
-from flask import Blueprint
+"""The operator's pages: clients, users, settings and the audit log.
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+Every view is ``@admin_required`` and only calls the features' services; each section
+lives in its own module, all on the one ``admin`` blueprint.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+
+from plugin.accounts.sessions import admin_required
+from plugin.admin import audit_log, clients, settings_page, users  # noqa: F401 - adds routes
+from plugin.admin.common import bp
+from plugin.admin.queries import count_active_tokens, count_users
+from plugin.audit.services import count_events, query_events
+from plugin.clock import utcnow
+from plugin.oauth.services import list_clients
+
+__all__ = ["bp"]
+
+
+@bp.get("/")
+@admin_required
+def dashboard() -> ResponseReturnValue:
+    return render_template(
+        "admin/dashboard.html",
+        users=count_users(),
+        clients=len(list_clients()),
+        active_tokens=count_active_tokens(),
+        events_today=count_events(since=utcnow() - timedelta(days=1)),
+        recent=query_events(limit=10),
+    )

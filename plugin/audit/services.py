@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 
 from plugin.audit.models import AuditEvent
@@ -34,3 +36,71 @@ def record(
         entry.conversation_id = (request.headers.get("openai-conversation-id") or "")[:128] or None
     db.session.add(entry)
     return entry
+
+
+def query_events(
+    event: str | None = None,
+    actor: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[AuditEvent]:
+    """Return matching events, newest first; the admin page and ``audit tail`` share this.
+
+    ``event`` matches exactly, or as a prefix when it ends with ``.`` or ``*`` (``client.``);
+    ``actor`` is part of the actor's email; ``subject`` matches exactly (``user:3``);
+    ``since`` is inclusive and ``until`` exclusive; ``before_id`` continues a page.
+    """
+    statement = sa.select(AuditEvent)
+    if event:
+        if event.endswith(("*", ".")):
+            prefix = event.rstrip("*")
+            statement = statement.where(AuditEvent.event.startswith(prefix, autoescape=True))
+        else:
+            statement = statement.where(AuditEvent.event == event)
+    if actor:
+        statement = statement.where(
+            sa.func.lower(AuditEvent.actor_email).contains(actor.strip().lower(), autoescape=True)
+        )
+    if subject:
+        statement = statement.where(AuditEvent.subject == subject.strip())
+    if since is not None:
+        statement = statement.where(AuditEvent.created_at >= since)
+    if until is not None:
+        statement = statement.where(AuditEvent.created_at < until)
+    if before_id is not None:
+        statement = statement.where(AuditEvent.id < before_id)
+    # Ids grow with time and, unlike timestamps, never tie: a stable order for paging.
+    statement = statement.order_by(AuditEvent.id.desc()).limit(max(0, limit))
+    return list(db.session.scalars(statement))
+
+
+def count_events(*, since: datetime | None = None) -> int:
+    statement = sa.select(sa.func.count()).select_from(AuditEvent)
+    if since is not None:
+        statement = statement.where(AuditEvent.created_at >= since)
+    return db.session.scalar(statement) or 0
+
+
+def event_types() -> list[str]:
+    """The distinct event names recorded so far, for a filter's choices."""
+    return list(
+        db.session.scalars(sa.select(AuditEvent.event).distinct().order_by(AuditEvent.event))
+    )
+
+
+def event_as_dict(entry: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "time": entry.created_at.isoformat(timespec="seconds") + "Z",
+        "event": entry.event,
+        "actor_id": entry.actor_id,
+        "actor": entry.actor_email,
+        "subject": entry.subject,
+        "ip": entry.ip,
+        "user_agent": entry.user_agent,
+        "conversation_id": entry.conversation_id,
+        "details": entry.details or {},
+    }

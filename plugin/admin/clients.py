@@ -1,0 +1,209 @@
+"""Admin pages for OAuth clients: the client ID and secret an operator pastes into ChatGPT."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
+
+from plugin.accounts.passwords import verify_password
+from plugin.accounts.sessions import admin_required, get_current_user
+from plugin.admin.common import bp, no_store, see_other
+from plugin.admin.forms import ClientForm, ConfirmForm, ReauthForm
+from plugin.audit.services import record
+from plugin.chatgpt.urls import external_url
+from plugin.extensions import db, limiter
+from plugin.oauth.models import OAuthClient
+from plugin.oauth.scopes import SCOPES
+from plugin.oauth.services import (
+    DEFAULT_SCOPE,
+    ClientError,
+    active_grant_counts,
+    create_client,
+    delete_client,
+    list_clients,
+    rotate_client_secret,
+    set_client_disabled,
+    update_client,
+)
+
+WRONG_PASSWORD = "Your password is not correct; the secret was not changed."  # noqa: S105
+
+
+def _client_or_404(client_id: int) -> OAuthClient:
+    return db.get_or_404(OAuthClient, client_id, description="There is no client with this id.")
+
+
+def _secret_page(client: OAuthClient, secret: str, *, rotated: bool) -> ResponseReturnValue:
+    """The one response that ever shows ``secret``, with what to paste where in ChatGPT."""
+    page = render_template(
+        "admin/client_secret.html",
+        client=client,
+        secret=secret,
+        rotated=rotated,
+        authorization_url=external_url("oauth.authorize"),
+        token_url=external_url("oauth.issue_token"),
+    )
+    return no_store(current_app.make_response(page))
+
+
+@bp.get("/clients")
+@admin_required
+def clients() -> ResponseReturnValue:
+    return render_template(
+        "admin/clients.html", clients=list_clients(), grants=active_grant_counts()
+    )
+
+
+@bp.route("/clients/new", methods=["GET", "POST"])
+@admin_required
+def client_new() -> ResponseReturnValue:
+    form = ClientForm(data={"scopes": [s for s in DEFAULT_SCOPE.split() if s in SCOPES]})
+    if form.validate_on_submit():
+        try:
+            client, secret = create_client(
+                form.name.data,
+                form.redirect_uri_list(),
+                form.scope_string(),
+                actor=get_current_user(),
+            )
+        except ClientError as error:
+            db.session.rollback()
+            # Name and scopes were checked by the form; what remains is about the URIs.
+            form.redirect_uris.errors.append(str(error))
+        else:
+            db.session.commit()
+            return _secret_page(client, secret, rotated=False)
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/client_new.html", form=form), status
+
+
+def _detail_page(
+    client: OAuthClient,
+    *,
+    form: ClientForm | None = None,
+    reauth: ReauthForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    if form is None:
+        form = ClientForm(
+            data={
+                "name": client.name,
+                "redirect_uris": "\n".join(client.redirect_uris),
+                "scopes": client.scope.split(),
+            }
+        )
+    return (
+        render_template(
+            "admin/client.html",
+            client=client,
+            form=form,
+            reauth=reauth or ReauthForm(),
+            button=ConfirmForm(),
+            grants=active_grant_counts().get(client.id, 0),
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.get("/clients/<int:client_id>")
+@admin_required
+def client_detail(client_id: int) -> ResponseReturnValue:
+    return _detail_page(_client_or_404(client_id))
+
+
+@bp.post("/clients/<int:client_id>/edit")
+@admin_required
+def client_update(client_id: int) -> ResponseReturnValue:
+    client = _client_or_404(client_id)
+    form = ClientForm()
+    if form.validate_on_submit():
+        try:
+            update_client(
+                client,
+                name=form.name.data,
+                redirect_uris=form.redirect_uri_list(),
+                scope=form.scope_string(),
+                actor=get_current_user(),
+            )
+        except ClientError as error:
+            db.session.rollback()
+            form.redirect_uris.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("The client is saved.", "success")
+            return see_other(url_for("admin.client_detail", client_id=client.id))
+    return _detail_page(_client_or_404(client_id), form=form, status=400)
+
+
+@bp.post("/clients/<int:client_id>/rotate-secret")
+@admin_required
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    key_func=get_remote_address,
+    scope="admin-reauth-ip",
+)
+def client_rotate_secret(client_id: int) -> ResponseReturnValue:
+    client = _client_or_404(client_id)
+    admin = get_current_user()
+    reauth = ReauthForm()
+    if not reauth.validate_on_submit():
+        return _detail_page(client, reauth=reauth, status=400)
+    if not verify_password(admin.password_hash, reauth.password.data):
+        record(
+            "client.secret_rotation_refused",
+            actor=admin,
+            subject=f"client:{client.client_id}",
+            reason="wrong password",
+        )
+        db.session.commit()
+        reauth.password.errors.append(WRONG_PASSWORD)
+        return _detail_page(client, reauth=reauth, status=400)
+    try:
+        secret = rotate_client_secret(client, actor=admin)
+    except ClientError as error:
+        db.session.rollback()
+        return _detail_page(_client_or_404(client_id), error=str(error), status=409)
+    db.session.commit()
+    return _secret_page(client, secret, rotated=True)
+
+
+@bp.post("/clients/<int:client_id>/disable")
+@admin_required
+def client_disable(client_id: int) -> ResponseReturnValue:
+    client = _client_or_404(client_id)
+    set_client_disabled(client, True, actor=get_current_user())
+    db.session.commit()
+    flash(f"{client.name} is disabled: its tokens stop working and nobody can connect.", "success")
+    return see_other(url_for("admin.client_detail", client_id=client.id))
+
+
+@bp.post("/clients/<int:client_id>/enable")
+@admin_required
+def client_enable(client_id: int) -> ResponseReturnValue:
+    client = _client_or_404(client_id)
+    set_client_disabled(client, False, actor=get_current_user())
+    db.session.commit()
+    flash(f"{client.name} is enabled again.", "success")
+    return see_other(url_for("admin.client_detail", client_id=client.id))
+
+
+@bp.route("/clients/<int:client_id>/delete", methods=["GET", "POST"])
+@admin_required
+def client_delete(client_id: int) -> ResponseReturnValue:
+    client = _client_or_404(client_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = client.name
+        delete_client(client, actor=get_current_user())
+        db.session.commit()
+        flash(f"{name} is deleted; every token and consent it held is gone.", "success")
+        return see_other(url_for("admin.clients"))
+    return render_template(
+        "admin/client_delete.html",
+        client=client,
+        form=form,
+        grants=active_grant_counts().get(client.id, 0),
+    )

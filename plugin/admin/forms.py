@@ -1,0 +1,99 @@
+"""Admin forms; Flask-WTF adds and checks the CSRF token on every POSTed one."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from plugin.oauth.scopes import SCOPES
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as a list of labelled checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ClientForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    redirect_uris = TextAreaField("Redirect URIs", validators=[DataRequired()])
+    scopes = CheckboxesField("Scopes", validate_choice=True)
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        # Scopes are registered by features at start-up, so the choices are read per request.
+        self.scopes.choices = [(name, f"{name} — {text}") for name, text in SCOPES.items()]
+
+    def redirect_uri_list(self) -> list[str]:
+        return [
+            line.strip() for line in (self.redirect_uris.data or "").splitlines() if line.strip()
+        ]
+
+    def scope_string(self) -> str:
+        return " ".join(name for name in SCOPES if name in (self.scopes.data or []))
+
+    def validate_scopes(self, field: CheckboxesField) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one scope.")
+
+
+class ReauthForm(FlaskForm):
+    """Asks the admin's own password again before a sensitive action."""
+
+    password = PasswordField("Your current password", validators=[InputRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A form that is only a button."""
+
+
+class VerificationTokenForm(FlaskForm):
+    token = StringField("OpenAI verification token", validators=[DataRequired(), Length(max=255)])
+
+    def validate_token(self, field: StringField) -> None:
+        field.data = field.data.strip()
+        if any(ch.isspace() for ch in field.data):
+            raise ValidationError("The token has no spaces; paste it exactly as ChatGPT shows it.")
+
+
+def printable(form: FlaskForm, field: StringField) -> None:
+    """Refuse control characters (a NUL cannot even be sent to PostgreSQL)."""
+    if field.data and any(ord(ch) < 32 for ch in field.data):
+        raise ValidationError("Remove the control characters from this field.")
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit page's filters, read from the query string (a GET form needs no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    event = StringField("Event", validators=[Optional(), Length(max=64), printable])
+    actor = StringField("Actor email", validators=[Optional(), Length(max=254), printable])
+    subject = StringField("Subject", validators=[Optional(), Length(max=255), printable])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def since(self) -> datetime | None:
+        return datetime.combine(self.date_from.data, time.min) if self.date_from.data else None
+
+    def until(self) -> datetime | None:
+        # "To" includes the whole day it names.
+        if not self.date_to.data or self.date_to.data == date.max:
+            return None
+        return datetime.combine(self.date_to.data + timedelta(days=1), time.min)

@@ -1,0 +1,114 @@
+"""Admin pages for people: search, disable/enable, admin rights, password-reset links."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from plugin.accounts.models import User
+from plugin.accounts.services import (
+    AccountError,
+    create_password_reset,
+    set_admin,
+    set_disabled,
+)
+from plugin.accounts.sessions import admin_required, get_current_user
+from plugin.admin.common import bp, no_store, query_int, see_other
+from plugin.admin.forms import ConfirmForm
+from plugin.admin.queries import search_users
+from plugin.chatgpt.urls import external_url
+from plugin.extensions import db
+
+PER_PAGE = 25
+
+
+@bp.get("/users")
+@admin_required
+def users() -> ResponseReturnValue:
+    search = "".join(ch for ch in request.args.get("q", "") if ord(ch) >= 32).strip()[:254]
+    number = query_int(request.args.get("page"), 1)
+    page = search_users(search, page=number, per_page=PER_PAGE)
+    return render_template("admin/users.html", page=page, search=search)
+
+
+def _user_page(user: User, *, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return (
+        render_template(
+            "admin/user.html", user=user, form=ConfirmForm(), error=error, me=get_current_user()
+        ),
+        status,
+    )
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def user_detail(user_id: int) -> ResponseReturnValue:
+    return _user_page(db.get_or_404(User, user_id))
+
+
+def _change(user_id: int, change, done: str) -> ResponseReturnValue:  # noqa: ANN001
+    """Apply ``change(user, actor)``, then 303; a refused change shows the page with why."""
+    # CSRFProtect has already refused a missing or foreign token before this runs.
+    user = db.get_or_404(User, user_id)
+    actor = get_current_user()
+    try:
+        change(user, actor)
+    except AccountError as error:
+        db.session.rollback()
+        return _user_page(db.get_or_404(User, user_id), error=str(error), status=409)
+    db.session.commit()
+    flash(done.format(email=user.email), "success")
+    if user.id == actor.id and (user.is_disabled or not user.is_admin):
+        # Admins who took their own rights away can no longer see the admin pages.
+        return see_other(url_for("accounts.account"))
+    return see_other(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/disable")
+@admin_required
+def user_disable(user_id: int) -> ResponseReturnValue:
+    def change(user: User, actor: User) -> None:
+        if user.id == actor.id:
+            raise AccountError("You cannot disable your own account; ask another admin.")
+        set_disabled(user, True, actor=actor)
+
+    return _change(user_id, change, "{email} is disabled; their sessions and tokens have ended.")
+
+
+@bp.post("/users/<int:user_id>/enable")
+@admin_required
+def user_enable(user_id: int) -> ResponseReturnValue:
+    return _change(
+        user_id, lambda user, actor: set_disabled(user, False, actor=actor), "{email} is enabled."
+    )
+
+
+@bp.post("/users/<int:user_id>/admin")
+@admin_required
+def user_grant_admin(user_id: int) -> ResponseReturnValue:
+    return _change(
+        user_id, lambda user, actor: set_admin(user, True, actor=actor), "{email} is now an admin."
+    )
+
+
+@bp.post("/users/<int:user_id>/admin/remove")
+@admin_required
+def user_remove_admin(user_id: int) -> ResponseReturnValue:
+    return _change(
+        user_id,
+        lambda user, actor: set_admin(user, False, actor=actor),
+        "{email} is no longer an admin.",
+    )
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+@admin_required
+def user_reset_link(user_id: int) -> ResponseReturnValue:
+    user = db.get_or_404(User, user_id)
+    ttl = current_app.config["PASSWORD_RESET_TTL"]
+    token = create_password_reset(user, ttl_seconds=ttl, actor=get_current_user())
+    db.session.commit()
+    # Rendered straight from the POST: the link exists only in this one response.
+    link = external_url("accounts.reset_password", token=token)
+    page = render_template("admin/reset_link.html", user=user, link=link, hours=ttl / 3600)
+    return no_store(current_app.make_response(page))
