@@ -6,9 +6,7 @@ import sqlalchemy as sa
 
 from plugin.accounts.models import User
 from plugin.admin.common import Page
-from plugin.clock import utcnow
 from plugin.extensions import db
-from plugin.oauth.models import OAuthToken
 
 
 def search_users(text: str = "", *, page: int = 1, per_page: int = 25) -> Page[User]:
@@ -31,19 +29,3 @@ def search_users(text: str = "", *, page: int = 1, per_page: int = 25) -> Page[U
 
 def count_users() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
-
-
-def count_active_tokens() -> int:
-    """Unrevoked tokens whose access or refresh token still works."""
-    now = utcnow()
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(OAuthToken)
-            .where(
-                OAuthToken.revoked_at.is_(None),
-                sa.or_(OAuthToken.access_expires_at > now, OAuthToken.refresh_expires_at > now),
-            )
-        )
-        or 0
-    )

@@ -14,10 +14,10 @@ from flask.typing import ResponseReturnValue
 from plugin.accounts.sessions import admin_required
 from plugin.admin import audit_log, clients, settings_page, users  # noqa: F401 - adds routes
 from plugin.admin.common import bp
-from plugin.admin.queries import count_active_tokens, count_users
+from plugin.admin.queries import count_users
 from plugin.audit.services import count_events, query_events
 from plugin.clock import utcnow
-from plugin.oauth.services import list_clients
+from plugin.oauth.services import count_active_tokens, list_clients
 
 __all__ = ["bp"]
 

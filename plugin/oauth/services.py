@@ -204,18 +204,30 @@ def list_clients() -> list[OAuthClient]:
     return list(db.session.scalars(sa.select(OAuthClient).order_by(OAuthClient.created_at)))
 
 
-def active_grant_counts() -> dict[int, int]:
-    """Per client row id: how many people currently have a live grant (unrevoked refresh)."""
+def _live_token() -> sa.ColumnElement[bool]:
+    """Unrevoked, with the access or the refresh token still unexpired."""
     now = utcnow()
+    return sa.and_(
+        OAuthToken.revoked_at.is_(None),
+        sa.or_(OAuthToken.refresh_expires_at > now, OAuthToken.access_expires_at > now),
+    )
+
+
+def active_grant_counts() -> dict[int, int]:
+    """Per client row id: how many people currently hold a live token."""
     rows = db.session.execute(
         sa.select(OAuthToken.client_id, sa.func.count(sa.distinct(OAuthToken.user_id)))
-        .where(
-            OAuthToken.revoked_at.is_(None),
-            sa.or_(OAuthToken.refresh_expires_at > now, OAuthToken.access_expires_at > now),
-        )
+        .where(_live_token())
         .group_by(OAuthToken.client_id)
     )
     return {client_id: count for client_id, count in rows}
+
+
+def count_active_tokens() -> int:
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(OAuthToken).where(_live_token()))
+        or 0
+    )
 
 
 def revoke_tokens(
