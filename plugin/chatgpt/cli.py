@@ -1,9 +1,132 @@
+"""``flask settings …`` for operator settings and ``flask check`` for ChatGPT's limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib import error, request
+from urllib.parse import urlsplit
+
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from plugin.chatgpt.check import Finding, check_plugin, parse_document
+from plugin.chatgpt.settings import SettingError, set_setting, stored_settings
+from plugin.extensions import db
 
 settings = AppGroup("settings", help="Operator settings shown in the manifest.")
 
+MANIFEST_PATH = "/.well-known/ai-plugin.json"
+FETCH_TIMEOUT = 15  # seconds: what ChatGPT allows itself for the manifest and the document
+
+
+@settings.command("set")
+@click.argument("key")
+@click.argument("value")
+def set_command(key: str, value: str) -> None:
+    """Set KEY (e.g. openai-verification-token) to VALUE; an empty VALUE removes it."""
+    try:
+        set_setting(key, value, actor=None)
+    except SettingError as problem:
+        raise click.ClickException(str(problem)) from None
+    db.session.commit()
+    click.echo(f"{key} {'set' if value.strip() else 'removed'}.")
+
+
+@settings.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show_command(as_json: bool) -> None:
+    """Show each setting; secrets are shown only as whether they are set."""
+    values = {name.replace("_", "-"): bool(value) for name, value in stored_settings().items()}
+    if as_json:
+        click.echo(json.dumps({name: {"set": is_set} for name, is_set in values.items()}))
+        return
+    for name, is_set in values.items():
+        click.echo(f"{name}: {'set' if is_set else 'not set'}")
+
 
 @click.command("check")
-def check() -> None:
-    """Lint the manifest and OpenAPI document against ChatGPT's limits."""
+@with_appcontext
+@click.argument("base_url", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
+def check(base_url: str | None, as_json: bool) -> None:
+    """Lint the manifest and OpenAPI document against ChatGPT's limits.
+
+    With BASE_URL the served plugin is fetched over HTTP; without it, this app is asked
+    in-process. Exits 1 when anything would be refused.
+    """
+    fetch = _fetch_http if base_url else _fetch_in_process
+    origin = (base_url or current_app.config["PLUGIN_BASE_URL"] or "http://localhost:5003").rstrip(
+        "/"
+    )
+    try:
+        manifest = parse_document(fetch(origin + MANIFEST_PATH))
+        api_url = (manifest.get("api") or {}).get("url") if isinstance(manifest, dict) else None
+        if not isinstance(api_url, str) or not api_url:
+            document: Any = None
+        else:
+            document = parse_document(
+                fetch(api_url if base_url else origin + urlsplit(api_url).path)
+            )
+    except FetchError as problem:
+        raise click.ClickException(str(problem)) from None
+    findings = check_plugin(manifest, document)
+    if isinstance(manifest, dict) and document is None:
+        findings.append(Finding("manifest.api.url", "names no OpenAPI document to fetch"))
+    _report(origin + MANIFEST_PATH, findings, as_json)
+
+
+class FetchError(Exception):
+    pass
+
+
+def _fetch_http(url: str) -> str:
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise FetchError(f"Not an http(s) URL: {url}")
+    req = request.Request(url, headers={"Accept": "application/json, application/yaml, */*"})  # noqa: S310
+    try:
+        with request.urlopen(req, timeout=FETCH_TIMEOUT) as answer:  # noqa: S310 - scheme checked
+            return answer.read().decode()
+    except error.HTTPError as answer:
+        answer.close()
+        raise FetchError(f"{url} answered {answer.code}") from None
+    except (error.URLError, TimeoutError, OSError) as problem:
+        reason = getattr(problem, "reason", problem)
+        raise FetchError(f"Could not fetch {url}: {reason}") from None
+    except UnicodeDecodeError:
+        raise FetchError(f"{url} did not answer text") from None
+
+
+def _fetch_in_process(url: str) -> str:
+    parts = urlsplit(url)
+    client = current_app.test_client()
+    answer = client.get(parts.path, base_url=f"{parts.scheme}://{parts.netloc}")
+    if answer.status_code != 200:
+        raise FetchError(f"{parts.path} answered {answer.status_code}")
+    return answer.get_data(as_text=True)
+
+
+def _report(url: str, findings: list[Finding], as_json: bool) -> None:
+    errors = [finding for finding in findings if finding.severity == "error"]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "url": url,
+                    "ok": not errors,
+                    "findings": [vars(finding) for finding in findings],
+                }
+            )
+        )
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        if errors:
+            click.echo(f"{len(errors)} problem(s) ChatGPT would refuse in {url}.")
+        else:
+            warnings = len(findings)
+            note = f" ({warnings} warning(s))" if warnings else ""
+            click.echo(f"No problems found in {url}{note}.")
+    if errors:
+        raise SystemExit(1)

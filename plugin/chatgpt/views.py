@@ -1,7 +1,54 @@
-from flask import Blueprint, Flask
+"""The manifest, the OpenAPI document and the assets the manifest points to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
+
+from plugin.chatgpt import context, cors
+from plugin.chatgpt.manifest import build_manifest
+from plugin.chatgpt.openapi import openapi_document
 
 bp = Blueprint("chatgpt", __name__)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    cors.init_app(app)
+    context.init_app(app)
+
+
+@bp.get("/.well-known/ai-plugin.json")
+def manifest() -> Response:
+    return jsonify(build_manifest())
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    document = openapi_document(current_app._get_current_object())  # type: ignore[attr-defined]
+    return Response(json.dumps(document, separators=(",", ":")), mimetype="application/json")
+
+
+@bp.get("/openapi.yaml")
+def openapi_yaml() -> Response:
+    document = openapi_document(current_app._get_current_object())  # type: ignore[attr-defined]
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return Response(text, mimetype="text/yaml")
+
+
+@bp.get("/logo.png")
+def logo() -> Response:
+    # A few kilobytes, read whole: no file handle outlives the request.
+    data = (Path(current_app.static_folder or "static") / "logo.png").read_bytes()
+    response = Response(data, mimetype="image/png")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86_400
+    return response
+
+
+@bp.get("/legal")
+def legal() -> str:
+    return render_template("legal.html", legal_text=current_app.config.get("PLUGIN_LEGAL_TEXT"))

@@ -1,3 +1,160 @@
-from flask import Blueprint
+"""The todo API ChatGPT calls. Each view declares itself once with ``@api_operation``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort
+
+from plugin.chatgpt.context import chatgpt_context
+from plugin.chatgpt.openapi import api_operation
+from plugin.confirmations.schemas import PendingConfirmationSchema
+from plugin.confirmations.views import pending_confirmation
+from plugin.extensions import db
+from plugin.oauth.protect import current_token
+from plugin.oauth.scopes import register_scope
+from plugin.todos import services
+from plugin.todos.models import Todo
+from plugin.todos.schemas import (
+    MAX_ID,
+    CreateTodoBody,
+    Cursor,
+    ListTodosQuery,
+    MeSchema,
+    TodoPageSchema,
+    TodoSchema,
+    UpdateTodoBody,
+)
+
+READ = "todos:read"
+WRITE = "todos:write"
+register_scope(READ, "See your todo list")
+register_scope(WRITE, "Add, change and delete todos (deleting always asks you first)")
 
 bp = Blueprint("todos_api", __name__, url_prefix="/api")
+
+# Ids are 32-bit database integers: a larger one matches no route and is a plain 404.
+ITEM_PATH = f"/todos/<int(min=1, max={MAX_ID}):todo_id>"
+TODO_ID = {"todo_id": "The item's id, from listTodos or createTodo."}
+TAGS = ("todos",)
+
+
+def _owned_todo(todo_id: int) -> Todo:
+    todo = services.get_todo(current_token.user_id, todo_id)
+    if todo is None:
+        abort(404, "No todo with that id.")
+    return todo
+
+
+@bp.get("/todos")
+@api_operation(
+    "listTodos",
+    summary="List or search the person's todos, newest first.",
+    description=(
+        "Filter by words in the title or notes (q) and by done. Answers one page; pass "
+        "next_cursor back as cursor for the next one. Use it to find an item's id by its words."
+    ),
+    scope=READ,
+    query=ListTodosQuery,
+    responses={200: TodoPageSchema},
+    tags=TAGS,
+)
+def list_todos(query: dict[str, Any]) -> dict[str, Any]:
+    items, last_id = services.list_todos(
+        current_token.user_id,
+        q=query.get("q"),
+        done=query.get("done"),
+        before_id=query.get("cursor"),
+        limit=query["limit"],
+    )
+    return {"items": items, "next_cursor": Cursor.encode(last_id) if last_id else None}
+
+
+@bp.post("/todos")
+@api_operation(
+    "createTodo",
+    summary="Add a todo to the person's list.",
+    description="Only title is required. Answers the new item with its id and url.",
+    scope=WRITE,
+    body=CreateTodoBody,
+    responses={201: TodoSchema},
+    tags=TAGS,
+)
+def create_todo(body: dict[str, Any]) -> tuple[Todo, int]:
+    todo = services.create_todo(current_token.user, body["title"], body["notes"], body["due_date"])
+    db.session.commit()
+    return todo, 201
+
+
+@bp.get(ITEM_PATH)
+@api_operation(
+    "getTodo",
+    summary="Read one todo by id.",
+    scope=READ,
+    responses={200: TodoSchema},
+    path_params=TODO_ID,
+    tags=TAGS,
+)
+def get_todo(todo_id: int) -> Todo:
+    return _owned_todo(todo_id)
+
+
+@bp.patch(ITEM_PATH)
+@api_operation(
+    "updateTodo",
+    summary="Change a todo: its title, notes, due date, or mark it done or open again.",
+    description="Send only the fields to change.",
+    scope=WRITE,
+    body=UpdateTodoBody,
+    responses={200: TodoSchema},
+    path_params=TODO_ID,
+    tags=TAGS,
+)
+def update_todo(todo_id: int, body: dict[str, Any]) -> Todo:
+    todo = services.update_todo(_owned_todo(todo_id), body)
+    db.session.commit()
+    return todo
+
+
+@bp.delete(ITEM_PATH)
+@api_operation(
+    "deleteTodo",
+    summary="Ask to delete a todo; the person must confirm on the page at confirm_url.",
+    description=(
+        "Nothing is deleted by this call. Give confirm_url to the person and say the item is "
+        "deleted only once they confirm there; read the outcome with getActionStatus."
+    ),
+    scope=WRITE,
+    consequential=True,
+    responses={202: PendingConfirmationSchema},
+    path_params=TODO_ID,
+    tags=TAGS,
+)
+def delete_todo(todo_id: int) -> tuple[dict[str, Any], int]:
+    todo = _owned_todo(todo_id)
+    answer = pending_confirmation(
+        services.DELETE_OPERATION,
+        {"todo_id": todo.id, "title": todo.title},
+        current_token.user,
+        current_token.client,
+    )
+    db.session.commit()
+    return answer
+
+
+@bp.get("/me")
+@api_operation(
+    "getMe",
+    summary="Who is signed in, their region, and how many todos they have open and done.",
+    scope=READ,
+    responses={200: MeSchema},
+    tags=("account",),
+)
+def get_me() -> dict[str, Any]:
+    user = current_token.user
+    return {
+        "id": user.id,
+        "email": user.email,
+        "region": chatgpt_context().subdivision,
+        "todos": services.counts(user.id),
+    }

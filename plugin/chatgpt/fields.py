@@ -1,0 +1,17 @@
+"""Marshmallow fields the API's schemas share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import fields
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored naive-UTC datetime, written as ISO 8601 with its offset (``…+00:00``)."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC, microsecond=0)
+        return super()._serialize(value, attr, obj, **kwargs)

@@ -1,0 +1,114 @@
+"""The todo list's operations, shared by the API and the pages. Callers commit."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from plugin.accounts.models import User
+from plugin.confirmations.services import ActionFailed, register_action
+from plugin.extensions import db
+from plugin.todos.models import Todo
+
+DELETE_OPERATION = "todos.delete"
+LIKE_ESCAPE = "\\"
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits: the preview link cannot be guessed
+
+
+def list_todos(
+    user_id: int,
+    *,
+    q: str | None = None,
+    done: bool | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> tuple[list[Todo], int | None]:
+    """One page of the person's todos, newest first, and the id the next page starts below."""
+    statement = sa.select(Todo).where(Todo.user_id == user_id)
+    if q:
+        pattern = "%" + _escape_like(q.lower()) + "%"
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(Todo.title).like(pattern, escape=LIKE_ESCAPE),
+                sa.func.lower(Todo.notes).like(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if done is not None:
+        statement = statement.where(Todo.done == done)
+    if before_id is not None:
+        statement = statement.where(Todo.id < before_id)
+    # One row more than asked tells whether another page follows, in the same statement.
+    rows = list(db.session.scalars(statement.order_by(Todo.id.desc()).limit(limit + 1)))
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].id
+    return rows, None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
+
+
+def get_todo(user_id: int, todo_id: int) -> Todo | None:
+    """The item if it belongs to ``user_id``; another person's item is None, like a missing one."""
+    return db.session.scalar(sa.select(Todo).where(Todo.id == todo_id, Todo.user_id == user_id))
+
+
+def find_by_share_token(share_token: str) -> Todo | None:
+    if not share_token or len(share_token) > 64:
+        return None
+    return db.session.scalar(sa.select(Todo).where(Todo.share_token == share_token))
+
+
+def create_todo(user: User, title: str, notes: str = "", due_date: date | None = None) -> Todo:
+    todo = Todo(
+        user_id=user.id,
+        title=title,
+        notes=notes or "",
+        due_date=due_date,
+        done=False,
+        share_token=new_share_token(),
+    )
+    db.session.add(todo)
+    db.session.flush()
+    return todo
+
+
+def update_todo(todo: Todo, changes: dict[str, Any]) -> Todo:
+    """Apply the given fields (title, notes, done, due_date); absent fields stay as they are."""
+    for name in ("title", "notes", "done", "due_date"):
+        if name in changes:
+            setattr(todo, name, changes[name])
+    db.session.flush()
+    return todo
+
+
+def counts(user_id: int) -> dict[str, int]:
+    total, finished = db.session.execute(
+        sa.select(
+            sa.func.count(Todo.id),
+            sa.func.coalesce(sa.func.sum(sa.case((Todo.done.is_(True), 1), else_=0)), 0),
+        ).where(Todo.user_id == user_id)
+    ).one()
+    return {"total": int(total), "open": int(total) - int(finished), "done": int(finished)}
+
+
+def _perform_delete(payload: dict[str, Any], user: User) -> dict[str, Any]:
+    deleted = db.session.execute(
+        sa.delete(Todo).where(Todo.id == payload["todo_id"], Todo.user_id == user.id)
+    ).rowcount
+    if not deleted:
+        raise ActionFailed("the item no longer exists.")
+    return {"deleted": True, "todo_id": payload["todo_id"]}
+
+
+def _describe_delete(payload: dict[str, Any], user: User) -> str:
+    return f"Delete the todo “{payload['title']}”."
+
+
+register_action(DELETE_OPERATION, perform=_perform_delete, describe=_describe_delete)
