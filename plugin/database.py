@@ -1,9 +1,10 @@
-"""Per-connection database settings."""
+"""Per-connection database settings, and ending each request's session safely."""
 
 from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from plugin.extensions import db
 
@@ -13,6 +14,17 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs before it.
+    app.teardown_appcontext(_close_session)
+
+
+def _close_session(_error: BaseException | None) -> None:
+    # Closing rolls back; if the database vanished since the last statement that ROLLBACK
+    # fails after the response was built and would turn it into a 500. Drop the connection.
+    try:
+        db.session.close()
+    except SQLAlchemyError:
+        db.session().invalidate()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -57,7 +57,9 @@ def _handle_http(error: HTTPException):
     if wants_json():
         response = json_error(status, error.description or "")
     else:
-        response = make_response(render_template("errors/error.html", status=status, error=error), status)
+        response = make_response(
+            render_template("errors/error.html", status=status, error=error), status
+        )
     if status == 405 and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if status == 429:
@@ -66,14 +68,31 @@ def _handle_http(error: HTTPException):
 
 
 def _handle_csrf(error: CSRFError):
-    description = "This form has expired or was not sent from this site. Go back, reload and try again."
+    description = (
+        "This form has expired or was not sent from this site. Go back, reload and try again."
+    )
     if wants_json():
         return json_error(400, description)
     return render_template("errors/error.html", status=400, error=error, message=description), 400
 
 
-def _handle_database_down(error: OperationalError | PoolTimeoutError):
-    db.session.rollback()
+def _is_database_down(error: Exception) -> bool:
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    # A connection that died mid-statement may surface as any DBAPI error.
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        # The connection is gone: discard it without talking to it again.
+        db.session().invalidate()
+
+
+def _handle_database_down(error: Exception):
+    _rollback()
     # The page layout shows who is signed in; asking the database again would fail again.
     g.current_user = None
     log.error("database unavailable: %s", error.__class__.__name__)
@@ -89,7 +108,9 @@ def _handle_database_down(error: OperationalError | PoolTimeoutError):
 
 
 def _handle_unexpected(error: Exception):
-    db.session.rollback()
+    if _is_database_down(error):
+        return _handle_database_down(error)
+    _rollback()
     log.exception("unhandled error on %s %s", request.method, request.path)
     if isinstance(error, HTTPException):
         return _handle_http(error)
@@ -100,6 +121,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(OperationalError, _handle_database_down)
+    app.register_error_handler(InterfaceError, _handle_database_down)
     # Every pooled connection busy for pool_timeout seconds: overloaded, not broken.
     app.register_error_handler(PoolTimeoutError, _handle_database_down)
     app.register_error_handler(Exception, _handle_unexpected)
