@@ -1,0 +1,43 @@
+"""The README's "Extending with your own endpoint" example works as printed."""
+
+from __future__ import annotations
+
+import re
+import types
+from pathlib import Path
+
+import pytest
+
+from plugin.oauth.scopes import SCOPES
+from tests.conftest import make_token
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.fixture
+def example_blueprint():
+    code = re.search(r"```python\n(# plugin/notes/api\.py\n.*?)```", README.read_text(), re.S)
+    assert code, "the README's extending example is missing"
+    module = types.ModuleType("readme_notes_api")
+    exec(compile(code.group(1), "README.md", "exec"), module.__dict__)  # noqa: S102
+    yield module.bp
+    SCOPES.pop("notes:read", None)
+
+
+def test_the_readme_endpoint_is_documented_and_protected(
+    app, client, user, oauth_client, example_blueprint
+):
+    app.register_blueprint(example_blueprint)
+    spec = client.get("/openapi.json").json
+    operation = spec["paths"]["/api/greeting"]["get"]
+    assert operation["operationId"] == "getGreeting"
+    assert operation["security"] == [{"oauth2": ["notes:read"]}]
+
+    assert client.get("/api/greeting").status_code == 401
+    todos_only = make_token(app, user, oauth_client)["access_token"]
+    headers = {"Authorization": f"Bearer {todos_only}"}
+    assert client.get("/api/greeting", headers=headers).status_code == 403
+    granted = make_token(app, user, oauth_client, scope="notes:read")["access_token"]
+    response = client.get("/api/greeting", headers={"Authorization": f"Bearer {granted}"})
+    assert response.status_code == 200
+    assert response.json == {"message": f"Hello, {user.email}!"}
