@@ -46,7 +46,12 @@ else:
 # Requests wait on the database and on Argon2 (CPU): 2 × cores + 1, capped so a large
 # machine does not exhaust PostgreSQL's connections (each worker holds a small pool).
 workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 12))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# gthread rather than sync: it keeps the proxy's connections alive (deploy/nginx.conf sets an
+# upstream keepalive; sync closes every connection) and, measured on 2 cores with the same
+# WEB_CONCURRENCY, served listTodos with 12-30% less CPU per request (bench/RESULTS.md).
+# Unlike sync, a gthread worker keeps signalling while a request hangs, so `timeout` below
+# does not cut long requests short; the database and Redis timeouts bound them instead.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 1)
 
 # A worker silent this long is killed and replaced (its in-flight request fails, its

@@ -1,0 +1,318 @@
+"""Load-test the app under gunicorn with wrk, beside a bare Flask app as the ceiling.
+
+    python bench/run.py [--quick] [--db sqlite|postgresql|both] [--workers N]
+                        [--worker-class sync|gthread|both] [--threads N]
+
+Creates a fresh database (a SQLite file in a temporary folder, or a new PostgreSQL database
+that is dropped at the end), migrates and seeds it, serves the app with gunicorn.conf.py on a
+free loopback port and measures: listTodos and getMe with a bearer token, the refresh-token
+grant, introspection, and listTodos with 1,000 and with 1,000,000 stored tokens. Prints one
+table and writes bench/RESULTS.md. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import machine
+import report
+import seed
+import sqlalchemy as sa
+from server import ROOT, Server, gunicorn, server_env
+from wrk import WrkResult, run_wrk
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SMALL_TOKEN_COUNT = 1_000
+
+
+@dataclass
+class Settings:
+    quick: bool
+    databases: list[str]
+    worker_classes: list[str]
+    workers: int
+    threads: int
+    connections: int
+    duration: int
+    warmup: int
+    users: int
+    todos_per_user: int
+    large_token_count: int
+    log_level: str
+    repeat: int
+    command: str
+
+    @property
+    def refresh_pool(self) -> int:
+        # Each grant uses one refresh token; two cores stay far below 1,500 grants/s.
+        return max(3_000, 1_500 * self.duration)
+
+
+@dataclass
+class Row:
+    database: str
+    worker_class: str
+    scenario: str
+    phase: str  # "small" (1,000 stored tokens) or "large"
+    stored_tokens: int
+    result: WrkResult
+    bare_rps: float
+    peak_rss_mb: float
+    load: float
+    cpu_ms: float  # the server's CPU time per request (workers and master; not the database's)
+
+    @property
+    def ratio(self) -> float:
+        return self.result.requests_per_second / self.bare_rps if self.bare_rps else float("nan")
+
+
+def parse_args(argv: list[str] | None) -> Settings:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="3 s runs and 100,000 instead of 1,000,000 stored tokens")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="WEB_CONCURRENCY (default: gunicorn.conf.py's, 2 x cores + 1)")
+    parser.add_argument("--worker-class", choices=["sync", "gthread", "both"], default="both")
+    parser.add_argument("--threads", type=int, default=1, help="GUNICORN_THREADS (gthread)")
+    parser.add_argument("--connections", type=int, default=None,
+                        help="wrk connections (default: 2 per worker thread)")
+    parser.add_argument("--duration", type=int, default=None, help="seconds per measured run")
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure every configuration N times, interleaving the worker "
+                             "classes, and report the median run (by req/s)")
+    parser.add_argument("--log-level", default="INFO",
+                        help="the app's LOG_LEVEL (INFO, the default, logs every request)")
+    args = parser.parse_args(argv)
+    workers = args.workers or min((os.cpu_count() or 1) * 2 + 1, 12)
+    return Settings(
+        quick=args.quick,
+        databases=["sqlite", "postgresql"] if args.db == "both" else [args.db],
+        worker_classes=["sync", "gthread"] if args.worker_class == "both" else [args.worker_class],
+        workers=workers,
+        threads=args.threads,
+        connections=args.connections or 2 * workers * args.threads,
+        duration=args.duration or (3 if args.quick else 10),
+        warmup=1 if args.quick else 2,
+        users=args.users,
+        todos_per_user=50,
+        large_token_count=100_000 if args.quick else 1_000_000,
+        log_level=args.log_level,
+        repeat=max(1, args.repeat),
+        command=" ".join(["python bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
+    )
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"plugin_bench_{secrets.token_hex(6)}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def require_postgres() -> None:
+    """Stop with one line, before any work, when PostgreSQL cannot be reached."""
+    engine = sa.create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as error:
+        raise SystemExit(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} "
+            f"({error.orig.__class__.__name__}): start it, set BENCH_POSTGRES_URL "
+            "or use --db sqlite"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def migrate(env: dict[str, str]) -> None:
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "flask", "--app", "plugin", "db", "upgrade"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"flask db upgrade failed:\n{done.stderr.strip()}")
+
+
+class Bench:
+    """One database: seed it, then measure each worker class against it."""
+
+    def __init__(self, kind: str, url: str, settings: Settings, folder: Path) -> None:
+        from plugin import create_app
+
+        self.kind, self.url, self.settings, self.folder = kind, url, settings, folder
+        self.rows: list[Row] = []
+        self.bare: dict[str, float] = {}
+        self.phase = "small"
+        self.env = server_env(url, folder / "instance", workers=settings.workers,
+                              worker_class="sync", threads=settings.threads,
+                              log_level=settings.log_level)
+        migrate(self.env)
+        self.app = create_app({"DATABASE_URL": url, "SECRET_KEY": self.env["SECRET_KEY"]})
+
+    def run(self) -> list[Row]:
+        s = self.settings
+        say(f"[{self.kind}] seeding {s.users} people x {s.todos_per_user} todos")
+        self.seeded = seed.seed_base(self.app, users=s.users, todos_per_user=s.todos_per_user)
+        seed.fill_tokens(self.app, self.seeded, SMALL_TOKEN_COUNT)
+        self.bearer_file = self._write("bearer.txt", self.seeded.access_tokens)
+        # Worker classes take turns, so that a change in the machine's load hits both alike.
+        for _ in range(s.repeat):
+            for worker_class in s.worker_classes:
+                self.bare[worker_class] = self._measure_bare(worker_class)
+                with self._serve(worker_class, "wsgi:app") as server:
+                    self._warm_up(server)
+                    self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
+                    self._measure(server, worker_class, "getMe", "/api/me", "bearer.lua")
+
+        started = time.monotonic()
+        added = seed.fill_tokens(self.app, self.seeded, s.large_token_count)
+        say(f"[{self.kind}] stored {added:,} more tokens in {time.monotonic() - started:.1f}s")
+        self.phase = "large"
+        for _ in range(s.repeat):
+            for worker_class in s.worker_classes:
+                pool = seed.issue_pool(self.app, self.seeded, s.refresh_pool)
+                refresh_file = self._write("refresh.txt", [r for _, r in pool])
+                access_file = self._write("access.txt", [a for a, _ in pool[:2_000]])
+                with self._serve(worker_class, "wsgi:app") as server:
+                    self._warm_up(server)
+                    self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
+                    self._measure(server, worker_class, "introspect", "/", "introspect.lua",
+                                  tokens=access_file)
+                    self._measure(server, worker_class, "refresh grant", "/", "refresh.lua",
+                                  tokens=refresh_file)
+        return self.rows
+
+    def _write(self, name: str, values: list[str]) -> Path:
+        path = self.folder / name
+        path.write_text("\n".join(values) + "\n")
+        return path
+
+    def _serve(self, worker_class: str, app: str):  # noqa: ANN202
+        env = {**self.env, "GUNICORN_WORKER_CLASS": worker_class}
+        return gunicorn(app, env, self.folder / f"gunicorn-{self.kind}-{worker_class}.log")
+
+    def _wrk_env(self, tokens: Path) -> dict[str, str]:
+        basic = f"{self.seeded.client_id}:{self.seeded.client_secret}".encode()
+        return {**os.environ, "BENCH_TOKENS": str(tokens),
+                "BENCH_BASIC": base64.b64encode(basic).decode()}
+
+    def _warm_up(self, server: Server) -> None:
+        run_wrk(server.url + "/api/todos", "bearer.lua", duration=self.settings.warmup,
+                connections=self.settings.connections, env=self._wrk_env(self.bearer_file))
+
+    def _measure_bare(self, worker_class: str) -> float:
+        with self._serve(worker_class, "bench.bare_app:app") as server:
+            run_wrk(server.url + "/", "bearer.lua", duration=self.settings.warmup,
+                    connections=self.settings.connections, env=self._wrk_env(self.bearer_file))
+            row = self._measure(server, worker_class, "bare Flask", "/", "bearer.lua", bare=True)
+        return row.result.requests_per_second
+
+    def _measure(self, server: Server, worker_class: str, scenario: str, path: str, script: str,
+                 *, tokens: Path | None = None, bare: bool = False) -> Row:
+        load = os.getloadavg()[0]
+        cpu_before = server.cpu_seconds()
+        result = run_wrk(server.url + path, script, duration=self.settings.duration,
+                         connections=self.settings.connections,
+                         env=self._wrk_env(tokens or self.bearer_file))
+        cpu = server.cpu_seconds() - cpu_before
+        stored = 0 if bare else seed.token_count(self.app)
+        phase = "small" if bare else self.phase
+        row = Row(self.kind, worker_class, scenario, phase, stored, result,
+                  result.requests_per_second if bare else self.bare[worker_class],
+                  server.peak_rss_mb(), load, cpu * 1000 / max(result.requests, 1))
+        self.rows.append(row)
+        say(report.line(row))
+        return row
+
+
+def medians(rows: list[Row]) -> list[Row]:
+    """Per configuration and scenario, the run with the median req/s (the lower of two middles)."""
+    groups: dict[tuple, list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.database, row.worker_class, row.scenario, row.phase), []).append(row)
+    chosen = []
+    for group in groups.values():
+        ranked = sorted(group, key=lambda r: r.result.requests_per_second)
+        bare = sorted(r.bare_rps for r in group)
+        middle = ranked[(len(ranked) - 1) // 2]
+        chosen.append(replace(middle, bare_rps=bare[(len(bare) - 1) // 2]))
+    return sorted(chosen, key=lambda r: rows.index(next(x for x in rows if _same(x, r))))
+
+
+def _same(a: Row, b: Row) -> bool:
+    return (a.database, a.worker_class, a.scenario, a.phase) == (
+        b.database, b.worker_class, b.scenario, b.phase)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = parse_args(argv)
+    if "postgresql" in settings.databases:
+        require_postgres()
+    started = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="plugin-bench-") as tmp:
+        folder = Path(tmp)
+        # The app built here for seeding must not touch the repository's instance folder.
+        os.environ["PLUGIN_INSTANCE_PATH"] = str(folder / "instance")
+        rows: list[Row] = []
+        for kind in settings.databases:
+            kind_folder = folder / kind
+            kind_folder.mkdir()
+            with fresh_database(kind, kind_folder) as url:
+                bench = Bench(kind, url, settings, kind_folder)
+                try:
+                    rows += bench.run()
+                finally:
+                    with bench.app.app_context():
+                        from plugin.extensions import db
+
+                        db.session.remove()
+                        db.engine.dispose()
+    uses_postgres = "postgresql" in settings.databases
+    info = machine.describe(POSTGRES_ADMIN_URL if uses_postgres else None)
+    summary = medians(rows)
+    text = report.render(summary, rows, info, settings, started)
+    say("")
+    say(report.table(summary))
+    say("")
+    say("\n".join(report.verdicts(summary)))
+    path = ROOT / "bench" / "RESULTS.md"
+    path.write_text(report.with_kept_notes(text, path))
+    say(f"\nwrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
