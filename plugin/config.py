@@ -101,7 +101,9 @@ def _coerce_and_validate(app: Flask) -> None:
         try:
             config[key] = int(config[key])
         except (TypeError, ValueError):
-            raise ConfigError(f"{key} must be a whole number of seconds, got {config[key]!r}")
+            raise ConfigError(
+                f"{key} must be a whole number of seconds, got {config[key]!r}"
+            ) from None
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
     for key in ("RATELIMIT_ENABLED",):
@@ -132,7 +134,9 @@ def _coerce_and_validate(app: Flask) -> None:
 
     redis_url = config["REDIS_URL"]
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redis_url!r})")
+        raise ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redis_url!r})"
+        )
     config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
     if redis_url:
         # A Redis that stops answering must cost a request milliseconds, not minutes: the
@@ -172,10 +176,11 @@ def _database_url(app: Flask) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}")
+        raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(
-            f"DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL (got {parsed.drivername!r})"
+            "DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL "
+            f"(got {parsed.drivername!r})"
         )
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -226,5 +231,6 @@ def _secret_key(app: Flask) -> str:
         return key
     raise ConfigError(
         "SECRET_KEY is not set: set the SECRET_KEY environment variable "
-        "(for example to the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        "(for example to the output of: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
     )

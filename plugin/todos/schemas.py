@@ -6,6 +6,7 @@ import base64
 import binascii
 from typing import Any
 
+from flask import g
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from plugin.chatgpt.fields import UtcDateTime
@@ -66,7 +67,15 @@ class TodoSchema(Schema):
     updated_at = UtcDateTime(required=True)
 
     def get_url(self, todo: Todo) -> str:
-        return external_url("todos_pages.preview", share_token=todo.share_token)
+        return preview_url(todo.share_token)
+
+
+def preview_url(share_token: str) -> str:
+    """The item's public link. Share tokens are URL-safe, so the prefix is built once a request."""
+    if "preview_url_prefix" not in g:
+        placeholder = "-"  # any one URL-safe character, cut off again
+        g.preview_url_prefix = external_url("todos_pages.preview", share_token=placeholder)[:-1]
+    return g.preview_url_prefix + share_token
 
 
 class TodoPageSchema(Schema):
