@@ -81,11 +81,16 @@ def register_commands(app: Flask) -> None:
     from plugin.accounts import cli as accounts_cli
     from plugin.audit import cli as audit_cli
     from plugin.chatgpt import cli as chatgpt_cli
+    from plugin.cli_errors import friendly_database_errors
     from plugin.oauth import cli as oauth_cli
 
-    app.cli.add_command(accounts_cli.users)
-    app.cli.add_command(oauth_cli.clients)
-    app.cli.add_command(audit_cli.audit)
-    app.cli.add_command(chatgpt_cli.settings)
-    app.cli.add_command(chatgpt_cli.check)
-    app.cli.add_command(devserver.dev)
+    for command in (
+        accounts_cli.users,
+        oauth_cli.clients,
+        audit_cli.audit,
+        chatgpt_cli.settings,
+        chatgpt_cli.check,
+        devserver.dev,
+    ):
+        friendly_database_errors(command)
+        app.cli.add_command(command)
