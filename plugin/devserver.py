@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy import make_url
 from werkzeug.serving import run_simple
 
 from plugin.extensions import db
@@ -51,12 +53,18 @@ def dev(host: str, port: int, no_serve: bool) -> None:
     """Migrate, make sure a demo client exists, and serve on http://localhost:5003."""
     # Under the reloader this runs twice; the child process only serves.
     if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        if not no_serve and not _port_is_free(host, port):
+            raise click.ClickException(
+                f"Port {port} on {host} is already in use (another server running?); "
+                "stop it or pass --port."
+            )
         upgrade()
         client, secret = ensure_demo_client()
         base = (current_app.config["PLUGIN_BASE_URL"] or f"http://localhost:{port}").rstrip("/")
+        database = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string()
         click.echo(
             f"""
-Database ready: {current_app.config["SQLALCHEMY_DATABASE_URI"]}
+Database ready: {database}
 
 Manifest:       {base}/.well-known/ai-plugin.json
 OpenAPI:        {base}/openapi.yaml
@@ -83,3 +91,13 @@ Next:
         use_debugger=current_app.debug,
         threaded=True,
     )
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

@@ -40,3 +40,20 @@ def test_dev_recreates_a_deleted_demo_client(app, runner, tmp_path):
     again = runner.invoke(args=["dev", "--no-serve"])
     assert again.exit_code == 0
     assert client_id not in again.output
+
+
+def test_dev_says_so_when_the_port_is_taken(app, runner, tmp_path):
+    import socket
+
+    app.instance_path = str(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(args=["dev", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: Port {port} on 127.0.0.1 is already in use (another server running?); "
+        "stop it or pass --port."
+    )
+    assert not (tmp_path / "demo-client.json").exists()
