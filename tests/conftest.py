@@ -134,7 +134,9 @@ class AuthActions:
             data={"email": email, "password": password, "confirm": password, "csrf_token": token},
         )
 
-    def login(self, email: str = "person@example.com", password: str = PASSWORD, next: str | None = None):
+    def login(
+        self, email: str = "person@example.com", password: str = PASSWORD, next: str | None = None
+    ):
         query = f"?next={next}" if next else ""
         token = self.csrf(f"/login{query}")
         return self.client.post(
@@ -178,7 +180,9 @@ class ClientCredentials:
         self.redirect_uri = redirect_uri
 
 
-def make_oauth_client(app, name="ChatGPT", redirect_uri=REDIRECT_URI, scope="todos:read todos:write"):
+def make_oauth_client(
+    app, name="ChatGPT", redirect_uri=REDIRECT_URI, scope="todos:read todos:write"
+):
     from plugin.oauth.models import OAuthClient
     from plugin.oauth.tokens import digest
 

@@ -6,12 +6,15 @@ import pytest
 
 from tests.conftest import csrf_token_from, make_user
 
+
 @pytest.fixture
 def api_me(client):
     """Call the bearer-protected ``/api/me`` with a token; return the status code."""
 
     def call(access_token: str) -> int:
-        return client.get("/api/me", headers={"Authorization": f"Bearer {access_token}"}).status_code
+        return client.get(
+            "/api/me", headers={"Authorization": f"Bearer {access_token}"}
+        ).status_code
 
     return call
 
