@@ -23,6 +23,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge as BaseCodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as BaseIntrospectionEndpoint
 from flask import Flask, current_app
 from flask import request as flask_request
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from plugin.accounts.models import User
@@ -138,7 +139,11 @@ def find_token(value: str, hint: str | None = None) -> FoundToken | None:
             if kind == "access_token"
             else OAuthToken.refresh_token_hash
         )
-        row = db.session.scalar(sa.select(OAuthToken).where(column == digest(value)))
+        row = db.session.scalar(
+            sa.select(OAuthToken)
+            .options(joinedload(OAuthToken.user), joinedload(OAuthToken.client))
+            .where(column == digest(value))
+        )
         if row is not None:
             return FoundToken(row, kind)
     return None
