@@ -7,24 +7,10 @@ from functools import wraps
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
+from plugin.database import database_problem
 from plugin.extensions import db
-
-MISSING_SCHEMA = ("no such table", "undefinedtable", "does not exist")
-
-
-def database_problem(error: SQLAlchemyError) -> str:
-    """Say in one line what went wrong with the database and what to do about it."""
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    lowered = f"{type(getattr(error, 'orig', error)).__name__} {reason}".lower()
-    if isinstance(error, OperationalError | ProgrammingError) and any(
-        marker in lowered for marker in MISSING_SCHEMA
-    ):
-        return "The database has no tables yet: run `flask --app plugin db upgrade` first."
-    if isinstance(error, OperationalError):
-        return f"Cannot use the database ({reason}); check DATABASE_URL and that it is running."
-    return f"The database refused the command: {reason}"
 
 
 def friendly_database_errors(command: click.Command) -> None:

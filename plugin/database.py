@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from plugin.extensions import db
 
@@ -41,3 +41,30 @@ def is_unique_violation(error: Exception) -> bool:
     text = str(getattr(error, "orig", error)).lower()
     return "unique" in text or "duplicate key" in text
 
+
+# How each driver words a missing table: SQLite, psycopg's class name, PostgreSQL's message.
+MISSING_SCHEMA = ("no such table", "undefinedtable", "does not exist")
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+
+
+def is_missing_schema(error: SQLAlchemyError) -> bool:
+    """Tell whether the error means the migrations were never applied."""
+    words = f"{type(getattr(error, 'orig', error)).__name__} {_first_line(error)}".lower()
+    return isinstance(error, OperationalError | ProgrammingError) and any(
+        marker in words for marker in MISSING_SCHEMA
+    )
+
+
+def database_problem(error: SQLAlchemyError) -> str:
+    """Say in one line what went wrong with the database and what to do about it."""
+    if is_missing_schema(error):
+        return "The database has no tables yet: run `flask --app plugin db upgrade` first."
+    if isinstance(error, OperationalError):
+        return (
+            f"Cannot use the database ({_first_line(error)}); "
+            "check DATABASE_URL and that it is running."
+        )
+    return f"The database refused the command: {_first_line(error)}"

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from plugin.database import database_problem, is_missing_schema
 from plugin.extensions import db
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def _handle_csrf(error: CSRFError):
 def _is_database_down(error: Exception) -> bool:
     if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError):
         return True
+    if isinstance(error, SQLAlchemyError) and is_missing_schema(error):
+        return True
     # A connection that died mid-statement may surface as any DBAPI error.
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
@@ -95,7 +98,10 @@ def _handle_database_down(error: Exception):
     _rollback()
     # The page layout shows who is signed in; asking the database again would fail again.
     g.current_user = None
-    log.error("database unavailable: %s", error.__class__.__name__)
+    if isinstance(error, SQLAlchemyError) and is_missing_schema(error):
+        log.error("database unavailable: %s", database_problem(error))
+    else:
+        log.error("database unavailable: %s", error.__class__.__name__)
     description = "The service is temporarily unavailable. Try again in a moment."
     if wants_json():
         response = json_error(503, description)

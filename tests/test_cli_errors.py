@@ -1,4 +1,4 @@
-"""CLI commands answer a database that is missing or has no tables with one clear line."""
+"""CLI commands and pages answer a database that is missing or has no tables clearly."""
 
 from __future__ import annotations
 
@@ -43,3 +43,10 @@ def test_an_unreachable_database_is_one_line():
     assert len(lines) == 1
     assert lines[0].startswith("Error: Cannot use the database (")
     assert "check DATABASE_URL" in lines[0]
+
+
+def test_a_page_on_a_missing_schema_is_503_and_the_log_says_what_to_do(unmigrated, client, caplog):
+    response = client.get("/oauth/authorize?response_type=code&client_id=abc")
+    assert response.status_code == 503
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert any("run `flask --app plugin db upgrade`" in r.getMessage() for r in caplog.records)
