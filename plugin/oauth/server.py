@@ -305,7 +305,6 @@ class RevocationEndpoint(BaseRevocationEndpoint):
             record(
                 "token.revoked", subject=f"user:{row.user_id}", count=1, reason="revoked by client"
             )
-        db.session.commit()
 
 
 class IntrospectionEndpoint(BaseIntrospectionEndpoint):
