@@ -8,7 +8,6 @@ consumption, S256-only PKCE, and refresh rotation with reuse detection.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,7 +33,7 @@ from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 from plugin.oauth.protect import is_token_active
 from plugin.oauth.scopes import SCOPES
 from plugin.oauth.services import revoke_tokens
-from plugin.oauth.tokens import digest, new_secret
+from plugin.oauth.tokens import digest, store_tokens, token_response
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 # Parameters that carry credentials: refused in a token-endpoint URL, where they would be logged.
@@ -362,33 +361,22 @@ class AuthorizationServer(FlaskAuthorizationServer):
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         previous: OAuthToken | None = request.refresh_token
         code: AuthorizationCode | None = request.authorization_code
-        config = current_app.config
-        now = utcnow()
-        refresh_value = token.get("refresh_token")
-        db.session.add(
-            OAuthToken(
-                client_id=request.client.id,
-                user_id=request.user.id,
-                access_token_hash=digest(token["access_token"]),
-                refresh_token_hash=digest(refresh_value) if refresh_value else None,
-                scope=token.get("scope", ""),
-                issued_at=now,
-                access_expires_at=now + timedelta(seconds=config["ACCESS_TOKEN_TTL"]),
-                refresh_expires_at=(
-                    now + timedelta(seconds=config["REFRESH_TOKEN_TTL"]) if refresh_value else None
-                ),
-                family_id=previous.family_id if previous else secrets.token_hex(16),
-                authorization_code_id=(
-                    previous.authorization_code_id if previous else code.id if code else None
-                ),
-            )
+        row = store_tokens(
+            token,
+            request.client,
+            request.user,
+            # A refreshed pair stays in its grant's family, bound to the code that began it.
+            family_id=previous.family_id if previous else None,
+            authorization_code_id=(
+                previous.authorization_code_id if previous else code.id if code else None
+            ),
         )
-        request.client.last_used_at = now
+        request.client.last_used_at = row.issued_at
         record(
             "token.refreshed" if previous else "token.issued",
             actor=request.user,
             subject=f"client:{request.client.client_id}",
-            scope=token.get("scope", ""),
+            scope=row.scope,
         )
 
 
@@ -400,16 +388,7 @@ def generate_bearer_token(
     expires_in: int | None = None,
     include_refresh_token: bool = True,
 ) -> dict[str, Any]:
-    """The token response ChatGPT expects; ``scope`` is always present."""
-    token: dict[str, Any] = {
-        "access_token": new_secret(),
-        "token_type": "Bearer",
-        "expires_in": current_app.config["ACCESS_TOKEN_TTL"],
-        "scope": scope or "",
-    }
-    if include_refresh_token:
-        token["refresh_token"] = new_secret()
-    return token
+    return token_response(scope or "", include_refresh_token=include_refresh_token)
 
 
 def _build_server() -> AuthorizationServer:

@@ -26,26 +26,37 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def issue_tokens(
+def token_response(scope: str, *, include_refresh_token: bool = True) -> dict[str, Any]:
+    """Fresh token values in the response shape ChatGPT expects (``scope`` always present)."""
+    body: dict[str, Any] = {
+        "access_token": new_secret(),
+        "token_type": "Bearer",
+        "expires_in": current_app.config["ACCESS_TOKEN_TTL"],
+        "scope": scope or "",
+    }
+    if include_refresh_token:
+        body["refresh_token"] = new_secret()
+    return body
+
+
+def store_tokens(
+    body: dict[str, Any],
     client: OAuthClient,
     user: User,
-    scope: str,
     *,
     family_id: str | None = None,
     authorization_code_id: int | None = None,
-    include_refresh_token: bool = True,
-) -> dict[str, Any]:
-    """Store a new token pair and return the token response body (values shown once)."""
+) -> OAuthToken:
+    """Store the digests of a token response's values; the values themselves are never kept."""
     config = current_app.config
     now = utcnow()
-    access_token = new_secret()
-    refresh_token = new_secret() if include_refresh_token else None
+    refresh_token = body.get("refresh_token")
     row = OAuthToken(
         client_id=client.id,
         user_id=user.id,
-        access_token_hash=digest(access_token),
+        access_token_hash=digest(body["access_token"]),
         refresh_token_hash=digest(refresh_token) if refresh_token else None,
-        scope=scope,
+        scope=body.get("scope", ""),
         issued_at=now,
         access_expires_at=now + timedelta(seconds=config["ACCESS_TOKEN_TTL"]),
         refresh_expires_at=(
@@ -55,13 +66,12 @@ def issue_tokens(
         authorization_code_id=authorization_code_id,
     )
     db.session.add(row)
+    return row
+
+
+def issue_tokens(client: OAuthClient, user: User, scope: str) -> dict[str, Any]:
+    """Store a new token pair outside any grant (tests, benchmarks, tools); return its body."""
+    body = token_response(scope)
+    store_tokens(body, client, user)
     db.session.flush()
-    body: dict[str, Any] = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": config["ACCESS_TOKEN_TTL"],
-        "scope": scope,
-    }
-    if refresh_token:
-        body["refresh_token"] = refresh_token
     return body
