@@ -63,6 +63,24 @@ SIGNUP_REFUSED = (
 TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
 
 
+# Features above accounts name where a pending ``next`` path leads, so that the login and
+# sign-up pages can say "continue to ChatGPT" (the OAuth feature names the app asking).
+DESTINATION_NAMERS: list[Callable[[str], str | None]] = []
+
+
+def register_destination_namer(fn: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """Add a function naming the destination of a ``next`` path; usable as a decorator."""
+    if fn not in DESTINATION_NAMERS:
+        DESTINATION_NAMERS.append(fn)
+    return fn
+
+
+def _destination(next_target: str | None) -> str | None:
+    if not next_target:
+        return None
+    return next((name for namer in DESTINATION_NAMERS if (name := namer(next_target))), None)
+
+
 def register_account_panel(fn: Callable[[User], str]) -> Callable[[User], str]:
     """Add a section to the account page; usable as a decorator."""
     if fn not in ACCOUNT_PANELS:
@@ -124,7 +142,9 @@ def login() -> Response | str:
         db.session.commit()
         # Unknown email, wrong password and disabled account all get this same page.
         form.password.errors.append(LOGIN_FAILED)
-    return render_template("accounts/login.html", form=form, next=next_target)
+    return render_template(
+        "accounts/login.html", form=form, next=next_target, destination=_destination(next_target)
+    )
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -155,7 +175,11 @@ def signup() -> Response | str:
             flash("Welcome! Your account is ready.", "success")
             return _see_other(safe_next(next_target))
     return render_template(
-        "accounts/signup.html", form=form, next=next_target, password_hint=PASSWORD_HINT
+        "accounts/signup.html",
+        form=form,
+        next=next_target,
+        destination=_destination(next_target),
+        password_hint=PASSWORD_HINT,
     )
 
 

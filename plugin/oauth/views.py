@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from authlib.oauth2 import OAuth2Error
 from flask import (
     Blueprint,
@@ -19,7 +21,7 @@ from flask_limiter.util import get_remote_address
 
 from plugin.accounts.models import User
 from plugin.accounts.sessions import get_current_user, login_required
-from plugin.accounts.views import register_account_panel
+from plugin.accounts.views import register_account_panel, register_destination_namer
 from plugin.audit.services import record
 from plugin.extensions import csrf, db, limiter
 from plugin.oauth.scopes import SCOPES, describe
@@ -152,6 +154,17 @@ def metadata() -> Response:
             "code_challenge_methods_supported": ["S256"],
         }
     )
+
+
+@register_destination_namer
+def app_asking(next_target: str) -> str | None:
+    """The name of the client whose authorization request waits behind a login."""
+    parts = urlsplit(next_target)
+    client_ids = parse_qs(parts.query).get("client_id", [])
+    if parts.path != url_for("oauth.authorize") or len(client_ids) != 1:
+        return None
+    client = server.query_client(client_ids[0])
+    return client.name if client else None
 
 
 @register_account_panel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.conftest import PASSWORD, REDIRECT_URI, csrf_token_from, make_oauth_client
@@ -195,3 +197,17 @@ def test_public_client_must_send_a_pkce_challenge(app, signed_in):
 
     params = callback_params(signed_in.get(authorize_url(Creds, state="p")))
     assert params["error"] == "invalid_request" and "PKCE" in params["error_description"]
+
+
+def test_login_and_signup_name_the_app_waiting_for_the_person(client, oauth_client):
+    login_url = client.get(authorize_url(oauth_client)).location
+    login = client.get(login_url).get_data(as_text=True)
+    assert "Log in to continue to ChatGPT." in login
+    signup_url = "/signup?" + login_url.split("?", 1)[1]
+    assert "Create an account to continue to ChatGPT." in client.get(signup_url).get_data(
+        as_text=True
+    )
+    # A next path naming no registered client gets the general wording, and no name at all.
+    unknown = "/login?next=" + quote("/oauth/authorize?client_id=nobody&response_type=code")
+    html = client.get(unknown).get_data(as_text=True)
+    assert "continue to the app that sent you here" in html
