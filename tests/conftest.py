@@ -183,8 +183,8 @@ class ClientCredentials:
 def make_oauth_client(
     app, name="ChatGPT", redirect_uri=REDIRECT_URI, scope="todos:read todos:write"
 ):
+    from plugin.digests import digest
     from plugin.oauth.models import OAuthClient
-    from plugin.oauth.tokens import digest
 
     secret = secrets.token_urlsafe(32)
     with app.app_context():

@@ -5,9 +5,7 @@ Functions flush but never commit: the request or command that calls them commits
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -26,6 +24,7 @@ from plugin.accounts.sessions import end_sessions
 from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.database import is_unique_violation
+from plugin.digests import digest, new_secret
 from plugin.extensions import db
 
 _signals = Namespace()
@@ -136,8 +135,12 @@ def set_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:
         if admins <= 1:
             raise AccountError("This is the last admin; make someone else an admin first.")
     user.is_admin = is_admin
-    record("user.admin_granted" if is_admin else "user.admin_removed", actor=actor,
-           subject=f"user:{user.id}", email=user.email)
+    record(
+        "user.admin_granted" if is_admin else "user.admin_removed",
+        actor=actor,
+        subject=f"user:{user.id}",
+        email=user.email,
+    )
     db.session.flush()
 
 
@@ -155,22 +158,22 @@ def set_disabled(user: User, disabled: bool, *, actor: User | None = None) -> No
     if disabled:
         end_sessions(user.id)
         user_disabled.send(user)
-    record("user.disabled" if disabled else "user.enabled", actor=actor,
-           subject=f"user:{user.id}", email=user.email)
+    record(
+        "user.disabled" if disabled else "user.enabled",
+        actor=actor,
+        subject=f"user:{user.id}",
+        email=user.email,
+    )
     db.session.flush()
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_password_reset(user: User, *, ttl_seconds: int, actor: User | None = None) -> str:
     """Make a single-use reset token for ``user``; return the token (shown once)."""
-    token = secrets.token_urlsafe(32)
+    token = new_secret()
     db.session.add(
         PasswordReset(
             user_id=user.id,
-            token_hash=_digest(token),
+            token_hash=digest(token),
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
         )
     )
@@ -182,7 +185,7 @@ def create_password_reset(user: User, *, ttl_seconds: int, actor: User | None = 
 def find_password_reset(token: str) -> PasswordReset | None:
     """The unused, unexpired reset for ``token``, or None."""
     reset = db.session.scalar(
-        sa.select(PasswordReset).where(PasswordReset.token_hash == _digest(token))
+        sa.select(PasswordReset).where(PasswordReset.token_hash == digest(token))
     )
     if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
         return None

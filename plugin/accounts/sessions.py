@@ -6,8 +6,6 @@ even for a copied cookie, and works across any number of workers and hosts.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -19,6 +17,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 
 from plugin.accounts.models import User, UserSession
 from plugin.clock import utcnow
+from plugin.digests import digest, new_secret
 from plugin.extensions import db
 
 SESSION_KEY = "sid"
@@ -27,22 +26,18 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _digest(sid: str) -> str:
-    return hashlib.sha256(sid.encode()).hexdigest()
-
-
 def login_user(user: User) -> None:
     """Start a fresh session for ``user``; the old session id is dropped (no fixation)."""
     previous = session.get(SESSION_KEY)
     if isinstance(previous, str):
         # Logging in again (as the same or another person) must not leave the old id valid.
-        db.session.execute(sa.delete(UserSession).where(UserSession.sid_hash == _digest(previous)))
+        db.session.execute(sa.delete(UserSession).where(UserSession.sid_hash == digest(previous)))
     session.clear()
-    sid = secrets.token_urlsafe(32)
+    sid = new_secret()
     db.session.add(
         UserSession(
             user_id=user.id,
-            sid_hash=_digest(sid),
+            sid_hash=digest(sid),
             ip=(request.remote_addr or "")[:64] or None,
             user_agent=(request.user_agent.string or "")[:255] or None,
         )
@@ -56,7 +51,7 @@ def login_user(user: User) -> None:
 def logout_user() -> None:
     sid = session.get(SESSION_KEY)
     if sid:
-        db.session.execute(sa.delete(UserSession).where(UserSession.sid_hash == _digest(sid)))
+        db.session.execute(sa.delete(UserSession).where(UserSession.sid_hash == digest(sid)))
     session.clear()
     g.current_user = None
 
@@ -77,7 +72,7 @@ def get_current_user() -> User | None:
     row = db.session.execute(
         sa.select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
-        .where(UserSession.sid_hash == _digest(sid))
+        .where(UserSession.sid_hash == digest(sid))
     ).first()
     if row is None:
         session.clear()

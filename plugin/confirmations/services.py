@@ -10,7 +10,6 @@ Services flush; the view commits.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,10 +23,9 @@ from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.confirmations.models import PendingAction
+from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
-
-TOKEN_BYTES = 32  # 256 bits in the confirm link
 
 # What the API reports for each stored status; "expired" is derived from expires_at.
 API_STATUS = {
@@ -65,10 +63,6 @@ def register_action(
     ACTIONS[operation] = RegisteredAction(perform=perform, describe=describe)
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def request_confirmation(
     operation: str,
     payload: dict[str, Any],
@@ -77,7 +71,7 @@ def request_confirmation(
 ) -> tuple[PendingAction, str]:
     """Hold ``operation`` for ``user`` to confirm; return the action and the raw link token."""
     registered = ACTIONS[operation]
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_secret()
     now = utcnow()
     action = PendingAction(
         public_id=secrets.token_hex(16),

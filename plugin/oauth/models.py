@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import datetime
 
@@ -9,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plugin.accounts.models import User
 from plugin.clock import utcnow
+from plugin.digests import digest
 from plugin.extensions import db
 
 
@@ -65,8 +65,7 @@ class OAuthClient(db.Model):
     def check_client_secret(self, client_secret: str | None) -> bool:
         if not client_secret or not self.client_secret_hash:
             return False
-        given = hashlib.sha256(client_secret.encode()).hexdigest()
-        return hmac.compare_digest(given, self.client_secret_hash)
+        return hmac.compare_digest(digest(client_secret), self.client_secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         # ChatGPT lets the operator choose body or Basic credentials, so both always work.

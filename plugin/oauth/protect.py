@@ -9,9 +9,9 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from sqlalchemy.orm import joinedload
 
 from plugin.clock import utcnow
+from plugin.digests import digest
 from plugin.extensions import db
 from plugin.oauth.models import OAuthToken
-from plugin.oauth.tokens import digest
 
 # Built once: every API call runs it, and composing it costs as much as running it.
 TOKEN_BY_DIGEST = (

@@ -28,12 +28,13 @@ from werkzeug.datastructures import MultiDict
 from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.clock import utcnow
+from plugin.digests import digest
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 from plugin.oauth.protect import is_token_active
 from plugin.oauth.scopes import SCOPES
 from plugin.oauth.services import revoke_tokens
-from plugin.oauth.tokens import digest, store_tokens, token_response
+from plugin.oauth.tokens import store_tokens, token_response
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 # Parameters that carry credentials: refused in a token-endpoint URL, where they would be logged.

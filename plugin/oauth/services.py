@@ -16,10 +16,10 @@ from plugin.accounts.models import User
 from plugin.accounts.services import user_disabled
 from plugin.audit.services import record
 from plugin.clock import utcnow
+from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
 from plugin.oauth.scopes import SCOPES
-from plugin.oauth.tokens import digest, new_secret
 
 DEFAULT_SCOPE = "todos:read todos:write"
 MAX_REDIRECT_URIS = 10

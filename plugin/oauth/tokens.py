@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -11,19 +10,9 @@ from flask import current_app
 
 from plugin.accounts.models import User
 from plugin.clock import utcnow
+from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient, OAuthToken
-
-TOKEN_BYTES = 32  # 256 bits of entropy for codes, tokens and secrets
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def digest(value: str) -> str:
-    """SHA-256 hex digest: what is stored in place of every code, token and secret."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def token_response(scope: str, *, include_refresh_token: bool = True) -> dict[str, Any]:

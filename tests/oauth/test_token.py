@@ -305,7 +305,7 @@ def test_oa18_codes_and_tokens_carry_enough_entropy(tokens, get_code):
 
 
 def test_oa18_no_duplicates_in_100000_values():
-    from plugin.oauth.tokens import new_secret
+    from plugin.digests import new_secret
 
     values = {new_secret() for _ in range(100_000)}
     assert len(values) == 100_000

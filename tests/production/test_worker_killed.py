@@ -24,9 +24,9 @@ import sqlalchemy as sa
 @pytest.fixture
 def code(app, user, oauth_client) -> str:
     from plugin.clock import utcnow
+    from plugin.digests import digest, new_secret
     from plugin.extensions import db
     from plugin.oauth.models import AuthorizationCode
-    from plugin.oauth.tokens import digest, new_secret
 
     value = new_secret()
     with app.app_context():
