@@ -9,8 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from plugin.database import database_problem
-from plugin.extensions import db
+from plugin.database import database_problem, discard_work
 
 
 def friendly_database_errors(command: click.Command) -> None:
@@ -31,10 +30,7 @@ def _wrap(callback: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return callback(*args, **kwargs)
         except SQLAlchemyError as error:
-            try:
-                db.session.rollback()
-            except SQLAlchemyError:
-                db.session().invalidate()
+            discard_work()
             raise click.ClickException(database_problem(error)) from None
 
     run.friendly_database_errors = True  # type: ignore[attr-defined]

@@ -14,15 +14,20 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    # Registered after Flask-SQLAlchemy's own teardown, so it runs before it.
-    app.teardown_appcontext(_close_session)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first: if the database
+    # vanished since the last statement, the ROLLBACK of closing would fail after the
+    # response was built and turn it into a 500.
+    app.teardown_appcontext(lambda _error: discard_work(close=True))
 
 
-def _close_session(_error: BaseException | None) -> None:
-    # Closing rolls back; if the database vanished since the last statement that ROLLBACK
-    # fails after the response was built and would turn it into a 500. Drop the connection.
+def discard_work(*, close: bool = False) -> None:
+    """Roll the session back (or close it, at the end of a request); if its connection is
+    gone, drop the connection without talking to it again."""
     try:
-        db.session.close()
+        if close:
+            db.session.close()
+        else:
+            db.session.rollback()
     except SQLAlchemyError:
         db.session().invalidate()
 

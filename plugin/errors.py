@@ -10,8 +10,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from plugin.database import database_problem, is_missing_schema
-from plugin.extensions import db
+from plugin.database import database_problem, discard_work, is_missing_schema
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +85,8 @@ def _is_database_down(error: Exception) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        # The connection is gone: discard it without talking to it again.
-        db.session().invalidate()
-
-
 def _handle_database_down(error: Exception):
-    _rollback()
+    discard_work()
     # The page layout shows who is signed in; asking the database again would fail again.
     g.current_user = None
     if isinstance(error, SQLAlchemyError) and is_missing_schema(error):
@@ -116,7 +107,7 @@ def _handle_database_down(error: Exception):
 def _handle_unexpected(error: Exception):
     if _is_database_down(error):
         return _handle_database_down(error)
-    _rollback()
+    discard_work()
     log.exception("unhandled error on %s %s", request.method, request.path)
     if isinstance(error, HTTPException):
         return _handle_http(error)

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plugin.accounts.models import User
 from plugin.accounts.sessions import get_current_user
-from plugin.extensions import db
+from plugin.database import discard_work
 
 # Pages where a person types credentials or grants access: never framed, never cached,
 # never leak a referrer.
@@ -67,7 +67,7 @@ def _current_user_for_templates() -> User | None:
     try:
         return get_current_user()
     except (OperationalError, PoolTimeoutError):
-        db.session.rollback()
+        discard_work()
         g.current_user = None
         return None
 
