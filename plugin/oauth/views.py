@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from authlib.oauth2 import OAuth2Error
@@ -59,6 +60,12 @@ client_auth_failures = limiter.shared_limit(
 )
 
 
+def client_endpoint(view: Callable[[], Response]) -> Callable[[], Response]:
+    """An endpoint clients call with their credentials: rate-limited, failures throttled,
+    and exempt from CSRF (no cookie authenticates it)."""
+    return csrf.exempt(limiter.limit(_token_rate_limit)(client_auth_failures(view)))
+
+
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
 def authorize() -> Response | tuple[str, int] | str:
     user = get_current_user()
@@ -94,25 +101,19 @@ def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
 
 
 @bp.post("/oauth/token")
-@csrf.exempt
-@limiter.limit(_token_rate_limit)
-@client_auth_failures
+@client_endpoint
 def issue_token() -> Response:
     return _endpoint_response(server.create_token_response)
 
 
 @bp.post("/oauth/revoke")
-@csrf.exempt
-@limiter.limit(_token_rate_limit)
-@client_auth_failures
+@client_endpoint
 def revoke_token() -> Response:
     return _endpoint_response(lambda: server.create_endpoint_response("revocation"))
 
 
 @bp.post("/oauth/introspect")
-@csrf.exempt
-@limiter.limit(_token_rate_limit)
-@client_auth_failures
+@client_endpoint
 def introspect_token() -> Response:
     return _endpoint_response(lambda: server.create_endpoint_response("introspection"))
 
