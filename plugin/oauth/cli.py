@@ -41,17 +41,9 @@ def _load(ref: str) -> OAuthClient:
 
 def _print_secret(client: OAuthClient, secret: str, as_json: bool, heading: str) -> None:
     if as_json:
-        data = client_as_dict(client)
+        fields = {"client_id": client.client_id, "client_secret": secret, "name": client.name}
         click.echo(
-            json.dumps(
-                {
-                    "client_id": client.client_id,
-                    "client_secret": secret,
-                    "name": client.name,
-                    "redirect_uris": data["redirect_uris"],
-                    "scope": client.scope,
-                }
-            )
+            json.dumps({**fields, "redirect_uris": client.redirect_uris, "scope": client.scope})
         )
         return
     base = (current_app.config["PLUGIN_BASE_URL"] or "https://<your host>").rstrip("/")
