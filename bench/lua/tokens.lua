@@ -22,4 +22,25 @@ function M.load()
   return values
 end
 
+-- The usual wrk hooks: this thread's values, handed out in turn.
+local values, n
+
+function M.init(args)
+  values = M.load()
+  n = 0
+end
+
+function M.next()
+  -- Past the end the values repeat; for refresh tokens those answers fail, and show as such.
+  n = n % #values + 1
+  return values[n]
+end
+
+function M.form_post_headers()
+  return {
+    ["Authorization"] = "Basic " .. os.getenv("BENCH_BASIC"),
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }
+end
+
 return M
