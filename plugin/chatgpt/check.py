@@ -70,6 +70,11 @@ def check_manifest(manifest: Any) -> list[Finding]:
         if not condition:
             found.append(Finding(f"manifest.{where}", message))
 
+    def section(name: str) -> dict[str, Any]:
+        value = manifest.get(name)
+        need(isinstance(value, dict), name, "is required")
+        return value if isinstance(value, dict) else {}
+
     need(manifest.get("schema_version") == "v1", "schema_version", 'must be "v1"')
     name_for_human = manifest.get("name_for_human")
     need(_text(name_for_human, 20), "name_for_human", "must be 1 to 20 characters")
@@ -92,10 +97,7 @@ def check_manifest(manifest: Any) -> list[Finding]:
     need(_text(manifest.get("contact_email"), 320), "contact_email", "is required")
     need("@" in str(manifest.get("contact_email", "")), "contact_email", "is not an email address")
 
-    auth = manifest.get("auth")
-    if not isinstance(auth, dict):
-        need(False, "auth", "is required")
-        auth = {}
+    auth = section("auth")
     need(auth.get("type") == "oauth", "auth.type", 'must be "oauth" for this server')
     need(
         auth.get("authorization_content_type") in CONTENT_TYPES,
@@ -115,10 +117,7 @@ def check_manifest(manifest: Any) -> list[Finding]:
             "must be an object with an openai token",
         )
 
-    api = manifest.get("api")
-    if not isinstance(api, dict):
-        need(False, "api", "is required")
-        api = {}
+    api = section("api")
     need(api.get("type") == "openapi", "api.type", 'must be "openapi"')
     need(
         api.get("is_user_authenticated") is False,
