@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ def _user_or_fail(email: str) -> User:
 def _read_password(from_stdin: bool, email: str) -> str:
     if from_stdin:
         # One line, without its line ending; any other character is part of the password.
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")
 
     def check(value: str) -> str:
         problem = password_problem(value, email)
