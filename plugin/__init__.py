@@ -48,26 +48,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from plugin import health
-    from plugin.accounts import views as accounts
-    from plugin.admin import views as admin
-    from plugin.chatgpt import views as chatgpt
-    from plugin.confirmations import views as confirmations
-    from plugin.oauth import server as oauth_server
-    from plugin.oauth import views as oauth
-    from plugin.todos import api as todos_api
-    from plugin.todos import pages as todos_pages
+    """Let each feature add its blueprints, scopes, paths and hooks, lowest layer first."""
+    from plugin import accounts, admin, chatgpt, confirmations, health, oauth, todos
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(accounts.bp)
-    oauth_server.init_app(app)
-    app.register_blueprint(oauth.bp)
-    app.register_blueprint(confirmations.bp)
-    app.register_blueprint(todos_api.bp)
-    app.register_blueprint(todos_pages.bp)
-    # The OpenAPI document is built from the API blueprints above, so it comes after them.
-    chatgpt.init_app(app)
-    app.register_blueprint(admin.bp)
+    for feature in (accounts, oauth, chatgpt, confirmations, todos, admin):
+        feature.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

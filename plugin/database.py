@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from plugin.extensions import db
 
@@ -18,6 +19,54 @@ def init_app(app: Flask) -> None:
     # vanished since the last statement, the ROLLBACK of closing would fail after the
     # response was built and turn it into a 500.
     app.teardown_appcontext(lambda _error: discard_work(close=True))
+    app.after_request(_finish_unit_of_work)
+    # The session class is shared by every app of the process: listen once.
+    for name, listener in SESSION_LISTENERS:
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
+
+
+PENDING = "plugin.pending_writes"
+
+
+def _mark_pending(session: Session, _context: object) -> None:
+    session.info[PENDING] = True
+
+
+def _clear_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def _clear_pending_after_rollback(session: Session, previous_transaction: object) -> None:
+    session.info.pop(PENDING, None)
+
+
+SESSION_LISTENERS = (
+    ("after_flush", _mark_pending),
+    ("after_commit", _clear_pending),
+    ("after_soft_rollback", _clear_pending_after_rollback),
+)
+
+
+def _finish_unit_of_work(response: Response) -> Response:
+    # Only flushed-but-uncommitted writes are at stake here; a view that committed (or wrote
+    # nothing) leaves nothing pending, so reads cost no extra statement.
+    if db.session().info.get(PENDING):
+        if response.status_code < 400:
+            commit()
+        else:
+            discard_work()
+    return response
+
+
+def commit() -> None:
+    """End the unit of work: the one way a request or command saves what it did.
+
+    Services only flush; the view or command that called them decides, once, to commit.
+    The end of each request also commits what its successful response left pending (the
+    session bookkeeping of ``get_current_user``), and discards it after an error.
+    """
+    db.session.commit()
 
 
 def discard_work(*, close: bool = False) -> None:

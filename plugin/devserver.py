@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import make_url
 from werkzeug.serving import run_simple
 
-from plugin.extensions import db
+from plugin.database import commit
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.services import create_client, find_client, rotate_client_secret
 
@@ -37,7 +37,7 @@ def ensure_demo_client() -> tuple[OAuthClient, str]:
         secret = saved["client_secret"]
     else:
         secret = rotate_client_secret(client)
-    db.session.commit()
+    commit()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"client_id": client.client_id, "client_secret": secret}))
     path.chmod(0o600)

@@ -11,11 +11,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from plugin.database import database_problem, discard_work, is_missing_schema
+from plugin.paths import is_path
 
 log = logging.getLogger(__name__)
 
-# Paths whose callers are programs (ChatGPT, scripts); everything else is a page for a person.
-MACHINE_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect", "/.well-known/")
 
 ERROR_CODES = {
     400: "invalid_request",
@@ -34,10 +33,8 @@ ERROR_CODES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith(MACHINE_PREFIXES) or request.path in (
-        "/openapi.json",
-        "/openapi.yaml",
-    )
+    """Tell whether this request's caller is a program (JSON errors) rather than a person."""
+    return is_path("machine", request.path)
 
 
 def json_error(status: int, description: str, **extra) -> Response:

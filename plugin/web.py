@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from plugin.accounts.models import User
-from plugin.accounts.sessions import get_current_user
-from plugin.database import discard_work
-
-# Pages where a person types credentials or grants access: never framed, never cached,
-# never leak a referrer.
-AUTH_PATH_PREFIXES = (
-    "/login",
-    "/signup",
-    "/logout",
-    "/oauth/",
-    "/account",
-    "/admin",
-    "/confirm",
-    "/reset",
-)
+from plugin.paths import is_path
 
 # Only the app's own stylesheet, images and scripts; no inline code, nothing third-party.
 CSP = (
@@ -56,24 +39,7 @@ def init_app(app: Flask) -> None:
         # not trusted: the proxy passes Host, and PLUGIN_BASE_URL fixes the public origin.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.session_interface = SessionInterface()
-    app.context_processor(lambda: {"current_user": _current_user_for_templates()})
     app.after_request(_security_headers)
-
-
-def _current_user_for_templates() -> User | None:
-    # A page that does not need the database (a 404, the login form) still renders during a
-    # database outage, showing the visitor as signed out; views that need the user ask
-    # get_current_user() themselves and get the 503 page.
-    try:
-        return get_current_user()
-    except (OperationalError, PoolTimeoutError):
-        discard_work()
-        g.current_user = None
-        return None
-
-
-def is_auth_path(path: str) -> bool:
-    return path.startswith(AUTH_PATH_PREFIXES)
 
 
 def _served_over_https() -> bool:
@@ -89,7 +55,7 @@ def _security_headers(response: Response) -> Response:
         headers.setdefault("Content-Security-Policy", CSP)
         # Preview pages live at unguessable URLs: a referrer would hand them to other sites.
         headers.setdefault("Referrer-Policy", "no-referrer")
-    auth_page = is_auth_path(request.path)
+    auth_page = is_path("credentials", request.path)
     if auth_page:
         headers["Referrer-Policy"] = "no-referrer"
     if auth_page or "Set-Cookie" in headers:

@@ -1,1 +1,16 @@
-"""People: users, their sessions, sign-up and log-in pages, and the users CLI."""
+"""People: accounts, server-side sessions, the sign-up, login and account pages, the CLI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from plugin.accounts import sessions, views
+    from plugin.paths import register_paths
+
+    app.register_blueprint(views.bp)
+    app.context_processor(lambda: {"current_user": sessions.current_user_for_templates()})
+    register_paths(
+        app, "credentials", prefixes=("/login", "/signup", "/logout", "/account", "/reset")
+    )

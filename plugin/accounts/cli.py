@@ -19,6 +19,7 @@ from plugin.accounts.services import (
     set_admin,
     set_disabled,
 )
+from plugin.database import commit
 from plugin.extensions import db
 
 users = AppGroup("users", help="Manage user accounts.")
@@ -59,7 +60,7 @@ def create_command(email: str, admin: bool, password_stdin: bool) -> None:
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit()
     click.echo(f"Created {'admin ' if user.is_admin else ''}user {user.email} (id {user.id}).")
 
 
@@ -104,7 +105,7 @@ def set_admin_command(email: str, remove: bool) -> None:
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit()
     click.echo(f"{user.email} is {'no longer ' if remove else 'now '}an admin.")
 
 
@@ -118,7 +119,7 @@ def disable_command(email: str) -> None:
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit()
     click.echo(f"{user.email} is disabled and signed out everywhere.")
 
 
@@ -128,5 +129,5 @@ def enable_command(email: str) -> None:
     """Let a disabled EMAIL log in again."""
     user = _user_or_fail(email)
     set_disabled(user, False)
-    db.session.commit()
+    commit()
     click.echo(f"{user.email} is enabled.")

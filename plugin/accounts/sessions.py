@@ -14,9 +14,12 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from plugin.accounts.models import User, UserSession
 from plugin.clock import utcnow
+from plugin.database import discard_work
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 
@@ -81,16 +84,30 @@ def get_current_user() -> User | None:
     lifetime = current_app.permanent_session_lifetime
     now = utcnow()
     if user.is_disabled or user_session.last_seen_at + lifetime < now:
+        # Flushed, not committed: the request's end commits this bookkeeping (plugin.database).
         db.session.delete(user_session)
-        db.session.commit()
+        db.session.flush()
         session.clear()
         return None
     if now - user_session.last_seen_at > LAST_SEEN_RESOLUTION:
         user_session.last_seen_at = now
-        db.session.commit()
+        db.session.flush()
     g.current_user = user
     g.current_session_id = user_session.id
     return user
+
+
+def current_user_for_templates() -> User | None:
+    """The signed-in person for the page layout; nobody while the database is down."""
+    # A page that does not need the database (a 404, the login form) still renders during a
+    # database outage, showing the visitor as signed out; views that need the user ask
+    # get_current_user() themselves and get the 503 page.
+    try:
+        return get_current_user()
+    except (OperationalError, PoolTimeoutError):
+        discard_work()
+        g.current_user = None
+        return None
 
 
 def end_sessions(user_id: int, *, keep_session_id: int | None = None) -> int:

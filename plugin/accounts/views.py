@@ -26,6 +26,7 @@ from plugin.accounts.forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from plugin.accounts.hooks import account_panels, name_destination
 from plugin.accounts.models import User, UserSession
 from plugin.accounts.services import (
     AccountError,
@@ -47,13 +48,10 @@ from plugin.accounts.sessions import (
     safe_next,
 )
 from plugin.audit.services import record
+from plugin.database import commit
 from plugin.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
-
-# Sections that features above accounts add to /account (the OAuth feature adds
-# "Connected apps"); each returns rendered HTML for the signed-in user.
-ACCOUNT_PANELS: list[Callable[[User], str]] = []
 
 LOGIN_FAILED = "The email or password is not correct."
 SIGNUP_REFUSED = (
@@ -61,31 +59,6 @@ SIGNUP_REFUSED = (
 )
 # One wording for every limit, so that a 429 says nothing about whether an account exists.
 TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
-
-
-# Features above accounts name where a pending ``next`` path leads, so that the login and
-# sign-up pages can say "continue to ChatGPT" (the OAuth feature names the app asking).
-DESTINATION_NAMERS: list[Callable[[str], str | None]] = []
-
-
-def register_destination_namer(fn: Callable[[str], str | None]) -> Callable[[str], str | None]:
-    """Add a function naming the destination of a ``next`` path; usable as a decorator."""
-    if fn not in DESTINATION_NAMERS:
-        DESTINATION_NAMERS.append(fn)
-    return fn
-
-
-def _destination(next_target: str | None) -> str | None:
-    if not next_target:
-        return None
-    return next((name for namer in DESTINATION_NAMERS if (name := namer(next_target))), None)
-
-
-def register_account_panel(fn: Callable[[User], str]) -> Callable[[User], str]:
-    """Add a section to the account page; usable as a decorator."""
-    if fn not in ACCOUNT_PANELS:
-        ACCOUNT_PANELS.append(fn)
-    return fn
 
 
 def _see_other(target: str) -> Response:
@@ -136,14 +109,17 @@ def login() -> Response | str:
         if user is not None:
             login_user(user)
             record("user.login", actor=user, subject=f"user:{user.id}")
-            db.session.commit()
+            commit()
             return _see_other(safe_next(next_target))
         record("user.login_failed", email=normalize_email(form.email.data)[:254])
-        db.session.commit()
+        commit()
         # Unknown email, wrong password and disabled account all get this same page.
         form.password.errors.append(LOGIN_FAILED)
     return render_template(
-        "accounts/login.html", form=form, next=next_target, destination=_destination(next_target)
+        "accounts/login.html",
+        form=form,
+        next=next_target,
+        destination=name_destination(next_target),
     )
 
 
@@ -171,14 +147,14 @@ def signup() -> Response | str:
             form.email.errors.append(str(error))
         else:
             login_user(user)
-            db.session.commit()
+            commit()
             flash("Welcome! Your account is ready.", "success")
             return _see_other(safe_next(next_target))
     return render_template(
         "accounts/signup.html",
         form=form,
         next=next_target,
-        destination=_destination(next_target),
+        destination=name_destination(next_target),
         password_hint=PASSWORD_HINT,
     )
 
@@ -190,7 +166,7 @@ def logout() -> Response:
     if user is not None:
         record("user.logout", actor=user, subject=f"user:{user.id}")
     logout_user()
-    db.session.commit()
+    commit()
     flash("You are logged out.", "success")
     return _see_other(url_for("accounts.index"))
 
@@ -202,7 +178,7 @@ def _account_page(password_form: ChangePasswordForm | None = None) -> str:
         .where(UserSession.user_id == user.id)
         .order_by(UserSession.last_seen_at.desc())
     ).all()
-    panels = [Markup(panel(user)) for panel in ACCOUNT_PANELS]  # noqa: S704 - panels render templates
+    panels = [Markup(html) for html in account_panels(user)]  # noqa: S704 - panels render templates
     return render_template(
         "accounts/account.html",
         user=user,
@@ -245,7 +221,7 @@ def account_password():
         form.current_password.errors.append(str(error))
         return _account_page(form)
     login_user(user)
-    db.session.commit()
+    commit()
     flash("Your password is changed. Any other signed-in browsers were signed out.", "success")
     return _see_other(url_for("accounts.account"))
 
@@ -257,7 +233,7 @@ def end_other_sessions() -> Response:
     if ConfirmForm().validate_on_submit():
         ended = end_sessions(user.id, keep_session_id=current_session_id())
         record("user.sessions_ended", actor=user, subject=f"user:{user.id}", count=ended)
-        db.session.commit()
+        commit()
         flash(f"Signed out {ended} other session{'s' if ended != 1 else ''}.", "success")
     return _see_other(url_for("accounts.account"))
 
@@ -276,7 +252,7 @@ def reset_password(token: str):
             db.session.rollback()
             form.password.errors.append(str(error))
         else:
-            db.session.commit()
+            commit()
             flash("Your new password is set. Log in with it now.", "success")
             return _see_other(url_for("accounts.login"))
     user = db.session.get(User, reset.user_id)

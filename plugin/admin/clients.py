@@ -12,11 +12,11 @@ from plugin.admin.common import bp, no_store, see_other
 from plugin.admin.forms import ClientForm, ConfirmForm, ReauthForm
 from plugin.audit.services import record
 from plugin.chatgpt.urls import external_url
+from plugin.database import commit
 from plugin.extensions import db, limiter
 from plugin.oauth.models import OAuthClient
-from plugin.oauth.scopes import SCOPES
+from plugin.oauth.scopes import scopes
 from plugin.oauth.services import (
-    DEFAULT_SCOPE,
     ClientError,
     active_grant_counts,
     create_client,
@@ -58,7 +58,7 @@ def clients() -> ResponseReturnValue:
 @bp.route("/clients/new", methods=["GET", "POST"])
 @admin_required
 def client_new() -> ResponseReturnValue:
-    form = ClientForm(data={"scopes": [s for s in DEFAULT_SCOPE.split() if s in SCOPES]})
+    form = ClientForm(data={"scopes": list(scopes())})
     if form.validate_on_submit():
         try:
             client, secret = create_client(
@@ -72,7 +72,7 @@ def client_new() -> ResponseReturnValue:
             # Name and scopes were checked by the form; what remains is about the URIs.
             form.redirect_uris.errors.append(str(error))
         else:
-            db.session.commit()
+            commit()
             return _secret_page(client, secret, rotated=False)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/client_new.html", form=form), status
@@ -132,7 +132,7 @@ def client_update(client_id: int) -> ResponseReturnValue:
             db.session.rollback()
             form.redirect_uris.errors.append(str(error))
         else:
-            db.session.commit()
+            commit()
             flash("The client is saved.", "success")
             return see_other(url_for("admin.client_detail", client_id=client.id))
     return _detail_page(_client_or_404(client_id), form=form, status=400)
@@ -158,7 +158,7 @@ def client_rotate_secret(client_id: int) -> ResponseReturnValue:
             subject=f"client:{client.client_id}",
             reason="wrong password",
         )
-        db.session.commit()
+        commit()
         reauth.password.errors.append(WRONG_PASSWORD)
         return _detail_page(client, reauth=reauth, status=400)
     try:
@@ -166,7 +166,7 @@ def client_rotate_secret(client_id: int) -> ResponseReturnValue:
     except ClientError as error:
         db.session.rollback()
         return _detail_page(_client_or_404(client_id), error=str(error), status=409)
-    db.session.commit()
+    commit()
     return _secret_page(client, secret, rotated=True)
 
 
@@ -175,7 +175,7 @@ def client_rotate_secret(client_id: int) -> ResponseReturnValue:
 def client_disable(client_id: int) -> ResponseReturnValue:
     client = _client_or_404(client_id)
     set_client_disabled(client, True, actor=get_current_user())
-    db.session.commit()
+    commit()
     flash(f"{client.name} is disabled: its tokens stop working and nobody can connect.", "success")
     return see_other(url_for("admin.client_detail", client_id=client.id))
 
@@ -185,7 +185,7 @@ def client_disable(client_id: int) -> ResponseReturnValue:
 def client_enable(client_id: int) -> ResponseReturnValue:
     client = _client_or_404(client_id)
     set_client_disabled(client, False, actor=get_current_user())
-    db.session.commit()
+    commit()
     flash(f"{client.name} is enabled again.", "success")
     return see_other(url_for("admin.client_detail", client_id=client.id))
 
@@ -198,7 +198,7 @@ def client_delete(client_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         name = client.name
         delete_client(client, actor=get_current_user())
-        db.session.commit()
+        commit()
         flash(f"{name} is deleted; every token and consent it held is gone.", "success")
         return see_other(url_for("admin.clients"))
     return render_template(

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from plugin.oauth.scopes import SCOPES
+from plugin.oauth.scopes import ordered, scopes
 
 
 class CheckboxesField(SelectMultipleField):
@@ -33,7 +33,7 @@ class ClientForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         # Scopes are registered by features at start-up, so the choices are read per request.
-        self.scopes.choices = [(name, f"{name} — {text}") for name, text in SCOPES.items()]
+        self.scopes.choices = [(name, f"{name} — {text}") for name, text in scopes().items()]
 
     def redirect_uri_list(self) -> list[str]:
         return [
@@ -41,7 +41,7 @@ class ClientForm(FlaskForm):
         ]
 
     def scope_string(self) -> str:
-        return " ".join(name for name in SCOPES if name in (self.scopes.data or []))
+        return ordered(self.scopes.data or [])
 
     def validate_scopes(self, field: CheckboxesField) -> None:
         if not field.data:

@@ -15,6 +15,7 @@ from plugin.chatgpt.settings import (
     get_setting,
     set_setting,
 )
+from plugin.database import commit
 from plugin.extensions import db
 
 
@@ -53,7 +54,7 @@ def settings_set_verification_token() -> ResponseReturnValue:
         db.session.rollback()
         form.token.errors.append(str(error))
         return _settings_page(form, 400)
-    db.session.commit()
+    commit()
     flash("The verification token is saved; the manifest now carries it.", "success")
     return see_other(url_for("admin.settings"))
 
@@ -62,6 +63,6 @@ def settings_set_verification_token() -> ResponseReturnValue:
 @admin_required
 def settings_clear_verification_token() -> ResponseReturnValue:
     set_setting(VERIFICATION_TOKEN, None, actor=get_current_user())
-    db.session.commit()
+    commit()
     flash("The stored verification token is cleared.", "success")
     return see_other(url_for("admin.settings"))

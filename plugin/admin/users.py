@@ -17,6 +17,7 @@ from plugin.admin.common import bp, no_store, query_int, see_other
 from plugin.admin.forms import ConfirmForm
 from plugin.admin.queries import search_users
 from plugin.chatgpt.urls import external_url
+from plugin.database import commit
 from plugin.extensions import db
 
 PER_PAGE = 25
@@ -56,7 +57,7 @@ def _change(user_id: int, change, done: str) -> ResponseReturnValue:  # noqa: AN
     except AccountError as error:
         db.session.rollback()
         return _user_page(db.get_or_404(User, user_id), error=str(error), status=409)
-    db.session.commit()
+    commit()
     flash(done.format(email=user.email), "success")
     if user.id == actor.id and (user.is_disabled or not user.is_admin):
         # Admins who took their own rights away can no longer see the admin pages.
@@ -107,7 +108,7 @@ def user_reset_link(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     ttl = current_app.config["PASSWORD_RESET_TTL"]
     token = create_password_reset(user, ttl_seconds=ttl, actor=get_current_user())
-    db.session.commit()
+    commit()
     # Rendered straight from the POST: the link exists only in this one response.
     link = external_url("accounts.reset_password", token=token)
     page = render_template("admin/reset_link.html", user=user, link=link, hours=ttl / 3600)

@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from plugin.chatgpt.check import Finding, check_plugin, parse_document
 from plugin.chatgpt.settings import SettingError, set_setting, stored_settings
-from plugin.extensions import db
+from plugin.database import commit
 
 settings = AppGroup("settings", help="Operator settings shown in the manifest.")
 
@@ -30,7 +30,7 @@ def set_command(key: str, value: str) -> None:
         set_setting(key, value, actor=None)
     except SettingError as problem:
         raise click.ClickException(str(problem)) from None
-    db.session.commit()
+    commit()
     click.echo(f"{key} {'set' if value.strip() else 'removed'}.")
 
 

@@ -1,6 +1,7 @@
 """CORS for what ChatGPT's web page fetches: the API, the manifest and the document.
 
-Only origins listed in ``CORS_ORIGINS`` are echoed back; pages for people (the login,
+Paths are registered as "cors" by the features that serve them (``plugin.paths``). Only
+origins listed in ``CORS_ORIGINS`` are echoed back; pages for people (the login,
 consent and confirmation pages above all) never carry CORS headers. No cookies are
 involved (the API takes bearer tokens), so credentials are never allowed.
 """
@@ -9,22 +10,19 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
+from plugin.paths import is_path
+
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = (
     "Authorization, Content-Type, openai-conversation-id, openai-ephemeral-user-id, "
     "openai-subdivision-1-iso-code"
 )
 PREFLIGHT_MAX_AGE = "600"
-EXACT_PATHS = ("/.well-known/ai-plugin.json", "/openapi.yaml", "/openapi.json", "/logo.png")
 
 
 def init_app(app: Flask) -> None:
     app.before_request(_answer_preflight)
     app.after_request(_add_cors_headers)
-
-
-def is_cors_path(path: str) -> bool:
-    return path.startswith("/api/") or path in EXACT_PATHS
 
 
 def _allowed_origin() -> str | None:
@@ -33,7 +31,7 @@ def _allowed_origin() -> str | None:
 
 
 def _answer_preflight() -> Response | None:
-    if request.method != "OPTIONS" or not is_cors_path(request.path):
+    if request.method != "OPTIONS" or not is_path("cors", request.path):
         return None
     if "Access-Control-Request-Method" not in request.headers:
         return None
@@ -42,7 +40,7 @@ def _answer_preflight() -> Response | None:
 
 
 def _add_cors_headers(response: Response) -> Response:
-    if not is_cors_path(request.path):
+    if not is_path("cors", request.path):
         return response
     response.vary.add("Origin")
     origin = _allowed_origin()

@@ -8,7 +8,7 @@ from flask import current_app
 
 from plugin.chatgpt.settings import VERIFICATION_TOKEN, get_setting
 from plugin.chatgpt.urls import external_url
-from plugin.oauth.scopes import SCOPES
+from plugin.oauth.scopes import scopes
 
 
 def build_manifest() -> dict[str, Any]:
@@ -17,7 +17,7 @@ def build_manifest() -> dict[str, Any]:
     auth: dict[str, Any] = {
         "type": "oauth",
         "client_url": external_url("oauth.authorize"),
-        "scope": " ".join(SCOPES),
+        "scope": " ".join(scopes()),
         "authorization_url": external_url("oauth.issue_token"),
         "authorization_content_type": "application/json",
     }

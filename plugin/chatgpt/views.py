@@ -11,14 +11,20 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from plugin.chatgpt import context, cors
 from plugin.chatgpt.manifest import build_manifest
 from plugin.chatgpt.openapi import openapi_document
+from plugin.paths import register_paths
 
 bp = Blueprint("chatgpt", __name__)
+
+
+MANIFEST_PATHS = ("/.well-known/ai-plugin.json", "/openapi.yaml", "/openapi.json", "/logo.png")
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     cors.init_app(app)
     context.init_app(app)
+    register_paths(app, "machine", prefixes=("/.well-known/",), exact=MANIFEST_PATHS[:3])
+    register_paths(app, "cors", exact=MANIFEST_PATHS)
 
 
 @bp.get("/.well-known/ai-plugin.json")

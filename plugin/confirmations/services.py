@@ -21,6 +21,7 @@ from flask import current_app
 
 from plugin.accounts.models import User
 from plugin.audit.services import record
+from plugin.chatgpt.urls import external_url
 from plugin.clock import utcnow
 from plugin.confirmations.models import PendingAction
 from plugin.digests import digest, new_secret
@@ -180,3 +181,26 @@ def cancel(action: PendingAction, user: User) -> bool:
     )
     db.session.flush()
     return True
+
+
+MESSAGE = (
+    "Nothing has happened yet. Give the person the confirm_url link; the action runs only "
+    "after they open it and press Confirm."
+)
+
+
+def pending_confirmation(
+    operation: str, payload: dict[str, Any], user: User, client: OAuthClient | None
+) -> tuple[dict[str, Any], int]:
+    """Hold ``operation`` and return the 202 answer with its confirm link (the view commits)."""
+    action, token = request_confirmation(operation, payload, user, client)
+    body = {
+        "status": "pending_confirmation",
+        "action_id": action.public_id,
+        "summary": action.summary,
+        "confirm_url": external_url("confirmations.confirm", token=token),
+        "status_url": external_url("confirmations.get_action_status", action_id=action.public_id),
+        "expires_at": action.expires_at,
+        "message": MESSAGE,
+    }
+    return body, 202

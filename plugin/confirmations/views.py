@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from plugin.accounts.models import User
 from plugin.accounts.sessions import get_current_user, login_required
-from plugin.chatgpt.openapi import api_operation
-from plugin.chatgpt.urls import external_url
+from plugin.chatgpt.operations import ApiBlueprint, api_operation
 from plugin.confirmations import services
 from plugin.confirmations.models import PendingAction
 from plugin.confirmations.schemas import ActionStatusSchema
-from plugin.extensions import db
-from plugin.oauth.models import OAuthClient
+from plugin.database import commit
 from plugin.oauth.protect import current_token
 
-bp = Blueprint("confirmations", __name__)
-
-MESSAGE = (
-    "Nothing has happened yet. Give the person the confirm_url link; the action runs only "
-    "after they open it and press Confirm."
-)
-
-
-def pending_confirmation(
-    operation: str, payload: dict[str, Any], user: User, client: OAuthClient | None
-) -> tuple[dict[str, Any], int]:
-    """Hold ``operation`` and return the 202 answer with its confirm link (the view commits)."""
-    action, token = services.request_confirmation(operation, payload, user, client)
-    body = {
-        "status": "pending_confirmation",
-        "action_id": action.public_id,
-        "summary": action.summary,
-        "confirm_url": external_url("confirmations.confirm", token=token),
-        "status_url": external_url("confirmations.get_action_status", action_id=action.public_id),
-        "expires_at": action.expires_at,
-        "message": MESSAGE,
-    }
-    return body, 202
+bp = ApiBlueprint("confirmations", __name__)
 
 
 @bp.get("/api/actions/<action_id>")
@@ -80,7 +53,7 @@ def confirm(token: str) -> Response | str:
             done = services.cancel(action, user)
         else:
             abort(400, "Choose Confirm or Cancel.")
-        db.session.commit()
+        commit()
         if not done:
             flash(
                 "This request was already decided or has expired; nothing more was done.", "error"

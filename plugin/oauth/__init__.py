@@ -1,1 +1,24 @@
 """The OAuth 2 authorization server: clients, codes, tokens, consent and the CLI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from plugin.accounts.hooks import add_account_panel, add_destination_namer
+    from plugin.oauth import connected_apps, discovery, server, views  # noqa: F401 - routes
+    from plugin.paths import register_paths
+
+    server.init_app(app)
+    app.register_blueprint(views.bp)
+    add_account_panel(app, connected_apps.connected_apps_panel)
+    add_destination_namer(app, connected_apps.app_asking)
+    # Clients call these with credentials: JSON errors. People sign in and consent at /oauth/.
+    register_paths(
+        app,
+        "machine",
+        prefixes=("/oauth/token", "/oauth/revoke", "/oauth/introspect"),
+        exact=("/.well-known/oauth-authorization-server",),
+    )
+    register_paths(app, "credentials", prefixes=("/oauth/",))

@@ -10,10 +10,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from plugin.extensions import db
+from plugin.database import commit
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.services import (
-    DEFAULT_SCOPE,
     ClientError,
     active_grant_counts,
     client_as_dict,
@@ -66,7 +65,9 @@ def _print_secret(client: OAuthClient, secret: str, as_json: bool, heading: str)
     required=True,
     help="Exact callback URL ChatGPT shows (repeat for several).",
 )
-@click.option("--scope", default=DEFAULT_SCOPE, show_default=True, help="Space-separated scopes.")
+@click.option(
+    "--scope", default=None, help="Space-separated scopes (default: every scope the app offers)."
+)
 @click.option("--public", is_flag=True, help="A public client (no secret, PKCE required).")
 @json_option
 def create(
@@ -77,7 +78,7 @@ def create(
         client, secret = create_client(name, list(redirect_uris), scope, public=public)
     except ClientError as error:
         raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit()
     if secret is None:
         click.echo(
             json.dumps(client_as_dict(client))
@@ -136,7 +137,7 @@ def rotate_secret(client_ref: str, as_json: bool) -> None:
         secret = rotate_client_secret(client)
     except ClientError as error:
         raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit()
     _print_secret(
         client, secret, as_json, f"New secret for {client.name!r} (the old one no longer works)."
     )
@@ -149,7 +150,7 @@ def _simple(name: str, action: Callable[[OAuthClient], Any], done: str, help_tex
         client = _load(client_ref)
         label = f"{client.name!r} ({client.client_id})"
         action(client)
-        db.session.commit()
+        commit()
         click.echo(f"{done} {label}.")
 
 

@@ -19,9 +19,8 @@ from plugin.clock import utcnow
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
-from plugin.oauth.scopes import SCOPES
+from plugin.oauth.scopes import ordered, scopes
 
-DEFAULT_SCOPE = "todos:read todos:write"
 MAX_REDIRECT_URIS = 10
 
 
@@ -81,14 +80,16 @@ def _clean_redirect_uris(redirect_uris: list[str]) -> list[str]:
 
 
 def _clean_scope(scope: str | None) -> str:
-    names = (scope if scope is not None else DEFAULT_SCOPE).split()
-    unknown = [name for name in names if name not in SCOPES]
+    registered = scopes()
+    # No scope named means every scope the app offers.
+    names = (scope if scope is not None else " ".join(registered)).split()
+    unknown = [name for name in names if name not in registered]
     if unknown:
-        known = ", ".join(SCOPES) or "none registered"
+        known = ", ".join(registered) or "none registered"
         raise ClientError(f"Unknown scope {unknown[0]!r} (known scopes: {known}).")
     if not names:
         raise ClientError("Choose at least one scope.")
-    return " ".join(name for name in SCOPES if name in names)
+    return ordered(names)
 
 
 def _clean_name(name: str) -> str:
@@ -103,7 +104,7 @@ def _clean_name(name: str) -> str:
 def create_client(
     name: str,
     redirect_uris: list[str],
-    scope: str | None = DEFAULT_SCOPE,
+    scope: str | None = None,
     *,
     public: bool = False,
     actor: User | None = None,
@@ -286,7 +287,7 @@ def give_consent(user: User, client: OAuthClient, scope: str) -> None:
         consent = Consent(user_id=user.id, client_id=client.id, scope="")
         db.session.add(consent)
     granted = set(consent.scope.split()) | set(scope.split())
-    consent.scope = " ".join(name for name in SCOPES if name in granted)
+    consent.scope = ordered(granted)
     record("consent.given", actor=user, subject=f"client:{client.client_id}", scope=scope)
     db.session.flush()
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort
+from flask import abort
 
 from plugin.chatgpt.context import chatgpt_context
-from plugin.chatgpt.openapi import api_operation
+from plugin.chatgpt.operations import ApiBlueprint, api_operation
 from plugin.confirmations.schemas import PendingConfirmationSchema
-from plugin.confirmations.views import pending_confirmation
-from plugin.extensions import db
+from plugin.confirmations.services import pending_confirmation
+from plugin.database import commit
 from plugin.oauth.protect import current_token
-from plugin.oauth.scopes import register_scope
 from plugin.todos import services
 from plugin.todos.models import Todo
 from plugin.todos.schemas import (
@@ -28,10 +27,16 @@ from plugin.todos.schemas import (
 
 READ = "todos:read"
 WRITE = "todos:write"
-register_scope(READ, "See your todo list")
-register_scope(WRITE, "Add, change and delete todos (deleting always asks you first)")
 
-bp = Blueprint("todos_api", __name__, url_prefix="/api")
+bp = ApiBlueprint(
+    "todos_api",
+    __name__,
+    url_prefix="/api",
+    scopes={
+        READ: "See your todo list",
+        WRITE: "Add, change and delete todos (deleting always asks you first)",
+    },
+)
 
 # Ids are 32-bit database integers: a larger one matches no route and is a plain 404.
 ITEM_PATH = f"/todos/<int(min=1, max={MAX_ID}):todo_id>"
@@ -82,7 +87,7 @@ def list_todos(query: dict[str, Any]) -> dict[str, Any]:
 )
 def create_todo(body: dict[str, Any]) -> tuple[Todo, int]:
     todo = services.create_todo(current_token.user, body["title"], body["notes"], body["due_date"])
-    db.session.commit()
+    commit()
     return todo, 201
 
 
@@ -112,7 +117,7 @@ def get_todo(todo_id: int) -> Todo:
 )
 def update_todo(todo_id: int, body: dict[str, Any]) -> Todo:
     todo = services.update_todo(_owned_todo(todo_id), body)
-    db.session.commit()
+    commit()
     return todo
 
 
@@ -138,7 +143,7 @@ def delete_todo(todo_id: int) -> tuple[dict[str, Any], int]:
         current_token.user,
         current_token.client,
     )
-    db.session.commit()
+    commit()
     return answer
 
 

@@ -10,7 +10,7 @@ import pytest
 from account_helpers import audit_events, is_signed_in, user_count
 
 from plugin.accounts.services import create_password_reset, get_user_by_email
-from plugin.accounts.views import ACCOUNT_PANELS, register_account_panel
+from plugin.accounts.hooks import add_account_panel
 from plugin.extensions import db
 from tests.conftest import PASSWORD, AuthActions, csrf_token_from
 
@@ -145,15 +145,12 @@ def test_new_password_policy_errors_show_beside_the_field(auth, client, user):
     assert "This password is too common." in html
 
 
-def test_account_panels_are_rendered_for_the_user(signed_in):
-    @register_account_panel
+def test_account_panels_are_rendered_for_the_user(app, signed_in):
     def connected_apps(user):
         return f'<section class="card" id="test-panel"><h2>Apps of {user.email}</h2></section>'
 
-    try:
-        html = signed_in.get("/account").get_data(as_text=True)
-    finally:
-        ACCOUNT_PANELS.remove(connected_apps)
+    add_account_panel(app, connected_apps)
+    html = signed_in.get("/account").get_data(as_text=True)
     assert '<section class="card" id="test-panel"><h2>Apps of person@example.com</h2>' in html
 
 

@@ -90,15 +90,13 @@ def test_inputs_and_answers_are_documented_from_the_schemas(client):
 
 def test_a_new_view_is_documented_by_declaring_it(app_config):
     """What docs/extending.md promises: a view, a schema and a scope are enough."""
-    from flask import Blueprint
-
     from plugin import create_app
-    from plugin.chatgpt.openapi import api_operation
+    from plugin.chatgpt.operations import ApiBlueprint, api_operation
 
     class GreetingSchema(Schema):
         text = fields.String(required=True)
 
-    bp = Blueprint("greetings", __name__, url_prefix="/api")
+    bp = ApiBlueprint("greetings", __name__, url_prefix="/api")
 
     @bp.get("/greeting")
     @api_operation(

@@ -1,0 +1,43 @@
+"""What features above accounts add to its pages, registered per app.
+
+The account page shows a panel per feature (the OAuth feature adds "Connected apps"), and
+the login and sign-up pages name where a pending ``next`` path leads ("continue to
+ChatGPT"), without accounts importing any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+from plugin.accounts.models import User
+
+AccountPanel = Callable[[User], str]
+DestinationNamer = Callable[[str], str | None]
+PANELS = "plugin.accounts.panels"
+NAMERS = "plugin.accounts.destination_namers"
+
+
+def add_account_panel(app: Flask, panel: AccountPanel) -> None:
+    """Show ``panel(user)``, rendered HTML, as a section of the account page."""
+    app.extensions.setdefault(PANELS, []).append(panel)
+
+
+def add_destination_namer(app: Flask, namer: DestinationNamer) -> None:
+    """Let ``namer(next_path)`` say what a login is on its way to, or None if not its path."""
+    app.extensions.setdefault(NAMERS, []).append(namer)
+
+
+def account_panels(user: User) -> list[str]:
+    """Every feature's section of ``user``'s account page, rendered."""
+    panels: list[AccountPanel] = current_app.extensions.get(PANELS, [])
+    return [panel(user) for panel in panels]
+
+
+def name_destination(next_target: str | None) -> str | None:
+    """What the pending ``next`` path leads to, in words, if a feature knows it."""
+    if not next_target:
+        return None
+    namers: list[DestinationNamer] = current_app.extensions.get(NAMERS, [])
+    return next((name for namer in namers if (name := namer(next_target))), None)

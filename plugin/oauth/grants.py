@@ -1,0 +1,175 @@
+"""The grants this server offers, where Authlib's defaults fall short of the security bar.
+
+Atomic code consumption, S256-only PKCE, and refresh rotation with reuse detection.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from authlib.oauth2 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc7636 import CodeChallenge as BaseCodeChallenge
+from flask import current_app
+
+from plugin.accounts.models import User
+from plugin.audit.services import record
+from plugin.clock import utcnow
+from plugin.database import commit, discard_work
+from plugin.digests import digest
+from plugin.extensions import db
+from plugin.oauth.lookup import find_token_row, is_refresh_token_active
+from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
+from plugin.oauth.services import revoke_tokens
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+def revoke_and_refuse(
+    description: str, *, event: str, reason: str, subject: str, client: str, **filters: Any
+) -> NoReturn:
+    """Revoke the tokens a replayed credential produced, commit that, and refuse the request.
+
+    The endpoint rolls back whatever a failed request did; this revocation must survive it,
+    so it is the one commit made before the response is decided.
+    """
+    revoked = revoke_tokens(reason=reason, **filters)
+    record(event, subject=subject, client=client, tokens_revoked=revoked)
+    commit()
+    raise InvalidGrantError(description)
+
+
+class CodeChallenge(BaseCodeChallenge):
+    """PKCE with S256 only: required of public clients, checked whenever a challenge was sent."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: grants.BaseGrant, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        challenge, method = data.get("code_challenge"), data.get("code_challenge_method")
+        if grant.request.client.is_public and not challenge:
+            raise InvalidRequestError("This client must use PKCE: send a S256 'code_challenge'.")
+        if challenge and method != "S256":
+            # RFC 7636 would read a missing method as "plain", which is refused here.
+            raise InvalidRequestError("Only 'code_challenge_method=S256' is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    AUTHORIZATION_CODE_LENGTH = 48  # 48 characters of [A-Za-z0-9]: about 285 bits
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        # Flushed only: the authorize view commits the code together with the consent.
+        data = request.payload.data
+        challenge = data.get("code_challenge")
+        db.session.add(
+            AuthorizationCode(
+                code_hash=digest(code),
+                client_id=request.client.id,
+                user_id=request.user.id,
+                redirect_uri=data.get("redirect_uri") or "",
+                scope=request.scope or "",
+                code_challenge=challenge,
+                code_challenge_method="S256" if challenge else None,
+                expires_at=utcnow() + timedelta(seconds=current_app.config["AUTH_CODE_TTL"]),
+            )
+        )
+        db.session.flush()
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
+        row = db.session.scalar(
+            sa.select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
+        )
+        if row is None or row.client_id != client.id:
+            return None
+        if row.used_at is not None:
+            # A replayed code may have been stolen: revoke what the first exchange produced.
+            revoke_and_refuse(
+                "The authorization code was already used; the tokens issued for it are revoked.",
+                event="token.code_reuse_detected",
+                reason="authorization code reused",
+                subject=f"user:{row.user_id}",
+                client=client.client_id,
+                authorization_code_id=row.id,
+            )
+        if row.expires_at <= utcnow():
+            raise InvalidGrantError("The authorization code has expired.")
+        return row
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
+        user = authorization_code.user
+        return None if user.is_disabled else user
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        # Authlib saves the token before deleting the code, so two parallel exchanges could
+        # both succeed. Claim the code first with a conditional UPDATE: one row, one winner.
+        # The claim and the token insert commit together, so a crash leaves the code unused.
+        claimed = db.session.execute(
+            sa.update(AuthorizationCode)
+            .where(
+                AuthorizationCode.id == self.request.authorization_code.id,
+                AuthorizationCode.used_at.is_(None),
+            )
+            .values(used_at=utcnow()),
+            execution_options={"synchronize_session": False},
+        )
+        if claimed.rowcount != 1:
+            discard_work()
+            raise InvalidGrantError("The authorization code has already been used.")
+        response: tuple[int, dict[str, Any], list[tuple[str, str]]]
+        response = super().create_token_response()
+        return response
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        # Kept (marked used) so that a replay can be recognised and its tokens revoked.
+        pass
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    # Rotation: every refresh returns a new refresh token and retires the old one.
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> OAuthToken | None:
+        row = find_token_row(refresh_token, "refresh_token")
+        if row is None:
+            raise InvalidGrantError("The refresh token is not valid.")
+        if row.refreshed_at is not None:
+            # A retired refresh token came back: someone holds a copy. End the whole family.
+            revoke_and_refuse(
+                "The refresh token was already used; every token of this grant is now revoked.",
+                event="token.refresh_reuse_detected",
+                reason="refresh token reused",
+                subject=f"user:{row.user_id}",
+                client=row.client.client_id,
+                family_id=row.family_id,
+            )
+        if not is_refresh_token_active(row):
+            raise InvalidGrantError("The refresh token has expired or been revoked.")
+        return row
+
+    def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
+        user = refresh_token.user
+        return None if user.is_disabled else user
+
+    def revoke_old_credential(self, refresh_token: OAuthToken) -> None:
+        # Of several parallel refreshes with one token, only the first UPDATE matches; the
+        # others roll their new tokens back and get invalid_grant.
+        now = utcnow()
+        retired = db.session.execute(
+            sa.update(OAuthToken)
+            .where(
+                OAuthToken.id == refresh_token.id,
+                OAuthToken.refreshed_at.is_(None),
+                OAuthToken.revoked_at.is_(None),
+            )
+            .values(refreshed_at=now, revoked_at=now),
+            execution_options={"synchronize_session": False},
+        )
+        if retired.rowcount != 1:
+            discard_work()
+            raise InvalidGrantError("The refresh token has already been used.")
