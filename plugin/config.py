@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -215,7 +216,7 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _secret_key(app: Flask) -> str:
-    key = app.config["SECRET_KEY"]
+    key: str | None = app.config["SECRET_KEY"]
     if key:
         if len(key) < 16 and not app.testing:
             raise ConfigError("SECRET_KEY is too short: use at least 32 random characters")
@@ -234,3 +235,13 @@ def _secret_key(app: Flask) -> str:
         "(for example to the output of: "
         "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
     )
+
+
+def text_setting(key: str) -> Callable[[], str]:
+    """A function reading the current app's ``key`` setting, for options read per request
+    (rate limits)."""
+
+    def read() -> str:
+        return str(current_app.config[key])
+
+    return read

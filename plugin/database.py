@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import Flask, Response
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Executable, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -69,6 +72,17 @@ def commit() -> None:
     db.session.commit()
 
 
+def rows_affected(statement: Executable, *, synchronize: bool = True) -> int:
+    """Run a bulk UPDATE or DELETE and return how many rows it matched.
+
+    Conditional updates (``... WHERE used_at IS NULL``) use the count to find the one winner
+    of a race. ``synchronize=False`` leaves objects already loaded in the session as they are.
+    """
+    options = {} if synchronize else {"synchronize_session": False}
+    result = db.session.execute(statement, execution_options=options)
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
 def discard_work(*, close: bool = False) -> None:
     """Roll the session back (or close it, at the end of a request); if its connection is
     gone, drop the connection without talking to it again."""
@@ -81,7 +95,7 @@ def discard_work(*, close: bool = False) -> None:
         db.session().invalidate()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     # WAL lets readers run beside one writer; busy_timeout makes writers wait instead of failing.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

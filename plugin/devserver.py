@@ -21,10 +21,10 @@ from plugin.oauth.services import create_client, find_client, rotate_client_secr
 DEMO_REDIRECT_URI = "https://chat.openai.com/aip/plugin-demo/oauth/callback"
 
 
-def ensure_demo_client() -> tuple[OAuthClient, str]:
+def ensure_demo_client() -> tuple[OAuthClient, str | None]:
     """The demo client and its secret, kept in the instance folder (development only)."""
     path = Path(current_app.instance_path) / "demo-client.json"
-    saved: dict = {}
+    saved: dict[str, str] = {}
     if path.exists():
         try:
             saved = json.loads(path.read_text())

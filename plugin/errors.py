@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.wrappers import Response as BaseResponse
 
 from plugin.database import database_problem, discard_work, is_missing_schema
 from plugin.paths import is_path
@@ -37,7 +40,7 @@ def wants_json() -> bool:
     return is_path("machine", request.path)
 
 
-def json_error(status: int, description: str, **extra) -> Response:
+def json_error(status: int, description: str, **extra: Any) -> Response:
     """Build the envelope ``{"error": code, "error_description": text, ...}``."""
     body = {"error": ERROR_CODES.get(status, "error"), "error_description": description}
     body.update(extra)
@@ -46,25 +49,26 @@ def json_error(status: int, description: str, **extra) -> Response:
     return response
 
 
-def _handle_http(error: HTTPException):
+def _handle_http(error: HTTPException) -> BaseResponse:
     if type(error).__module__.startswith("authlib."):
         # Authlib's OAuth errors already carry their RFC 6749/6750 body and headers.
         return error.get_response()
     status = error.code or 500
+    response: BaseResponse
     if wants_json():
         response = json_error(status, error.description or "")
     else:
         response = make_response(
             render_template("errors/error.html", status=status, error=error), status
         )
-    if status == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if status == 429:
         response.headers.setdefault("Retry-After", "60")
     return response
 
 
-def _handle_csrf(error: CSRFError):
+def _handle_csrf(error: CSRFError) -> ResponseReturnValue:
     description = (
         "This form has expired or was not sent from this site. Go back, reload and try again."
     )
@@ -82,7 +86,7 @@ def _is_database_down(error: Exception) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-def _handle_database_down(error: Exception):
+def _handle_database_down(error: Exception) -> ResponseReturnValue:
     discard_work()
     # The page layout shows who is signed in; asking the database again would fail again.
     g.current_user = None
@@ -101,7 +105,7 @@ def _handle_database_down(error: Exception):
     return response
 
 
-def _handle_unexpected(error: Exception):
+def _handle_unexpected(error: Exception) -> ResponseReturnValue:
     if _is_database_down(error):
         return _handle_database_down(error)
     discard_work()

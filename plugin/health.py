@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from plugin.extensions import db
@@ -10,7 +11,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     try:
         db.session.execute(sa.text("SELECT 1"))
     except SQLAlchemyError:

@@ -38,7 +38,7 @@ RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"
 SHOWN_IN_MESSAGE = {"method", "path", "status", "duration_ms"}
 
 
-class StderrHandler(logging.StreamHandler):
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Write to whatever ``sys.stderr`` is at the time (test runners and gunicorn swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -119,7 +119,8 @@ def request_id() -> str:
     if "request_id" not in g:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-    return g.request_id
+    request_id: str = g.request_id
+    return request_id
 
 
 def _start_request() -> None:

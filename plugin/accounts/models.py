@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.clock import utcnow
-from plugin.extensions import db
+from plugin.extensions import Model
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,7 +30,7 @@ class User(db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in browser; the cookie holds only a random id whose digest is stored here."""
 
     __tablename__ = "user_sessions"
@@ -44,7 +44,7 @@ class UserSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A one-time link an admin hands to a person, since the product sends no e-mail."""
 
     __tablename__ = "password_resets"

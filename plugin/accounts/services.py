@@ -23,7 +23,7 @@ from plugin.accounts.passwords import (
 from plugin.accounts.sessions import end_sessions
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import is_unique_violation
+from plugin.database import is_unique_violation, rows_affected
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 
@@ -201,11 +201,11 @@ def use_password_reset(token: str, new_password: str) -> User:
     problem = password_problem(new_password, user.email)
     if problem:
         raise AccountError(problem)
-    consumed = db.session.execute(
+    consumed = rows_affected(
         sa.update(PasswordReset)
         .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
         .values(used_at=utcnow())
-    ).rowcount
+    )
     if consumed != 1:
         raise AccountError("This reset link is invalid, expired or already used.")
     set_password(user, new_password)

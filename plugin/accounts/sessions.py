@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from plugin.accounts.models import User, UserSession
 from plugin.clock import utcnow
-from plugin.database import discard_work
+from plugin.database import discard_work, rows_affected
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 
@@ -62,12 +62,14 @@ def logout_user() -> None:
 def current_session_id() -> int | None:
     """The ``UserSession.id`` of this request's session, if signed in."""
     get_current_user()
-    return g.get("current_session_id")
+    session_id: int | None = g.get("current_session_id")
+    return session_id
 
 
 def get_current_user() -> User | None:
     if "current_user" in g:
-        return g.current_user
+        known: User | None = g.current_user
+        return known
     g.current_user = None
     sid = session.get(SESSION_KEY)
     if not isinstance(sid, str):
@@ -110,12 +112,20 @@ def current_user_for_templates() -> User | None:
         return None
 
 
+def signed_in_user() -> User:
+    """The signed-in person, in a view that ``login_required`` (or ``admin_required``) guards."""
+    user = get_current_user()
+    if user is None:
+        raise RuntimeError("signed_in_user() needs a login_required view")
+    return user
+
+
 def end_sessions(user_id: int, *, keep_session_id: int | None = None) -> int:
     """Delete the user's sessions (all, or all but one); return how many ended."""
     statement = sa.delete(UserSession).where(UserSession.user_id == user_id)
     if keep_session_id is not None:
         statement = statement.where(UserSession.id != keep_session_id)
-    return db.session.execute(statement).rowcount or 0
+    return rows_affected(statement)
 
 
 def safe_next(target: str | None, fallback: str = "/account") -> str:

@@ -12,6 +12,7 @@ from plugin.admin.common import bp, no_store, see_other
 from plugin.admin.forms import ClientForm, ConfirmForm, ReauthForm
 from plugin.audit.services import record
 from plugin.chatgpt.urls import external_url
+from plugin.config import text_setting
 from plugin.database import commit
 from plugin.extensions import db, limiter
 from plugin.oauth.models import OAuthClient
@@ -141,7 +142,7 @@ def client_update(client_id: int) -> ResponseReturnValue:
 @bp.post("/clients/<int:client_id>/rotate-secret")
 @admin_required
 @limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    text_setting("LOGIN_RATE_LIMIT"),
     key_func=get_remote_address,
     scope="admin-reauth-ip",
 )

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from flask import Blueprint, Response, redirect
+from werkzeug.wrappers import Response as BaseResponse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 T = TypeVar("T")
 
 
-def see_other(target: str) -> Response:
+def see_other(target: str) -> BaseResponse:
     # 303 makes the browser follow with GET, so a reload never repeats the action.
     return redirect(target, code=303)
 

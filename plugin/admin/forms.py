@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,7 +31,7 @@ class ClientForm(FlaskForm):
     redirect_uris = TextAreaField("Redirect URIs", validators=[DataRequired()])
     scopes = CheckboxesField("Scopes", validate_choice=True)
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Scopes are registered by features at start-up, so the choices are read per request.
         self.scopes.choices = [(name, f"{name} — {text}") for name, text in scopes().items()]

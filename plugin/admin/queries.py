@@ -11,7 +11,7 @@ from plugin.extensions import db
 
 def search_users(text: str = "", *, page: int = 1, per_page: int = 25) -> Page[User]:
     """Users whose email contains ``text``, oldest account first, one page of them."""
-    condition = sa.true()
+    condition: sa.ColumnElement[bool] = sa.true()
     text = (text or "").strip().lower()
     if text:
         condition = User.email.contains(text, autoescape=True)

@@ -87,7 +87,8 @@ def _fetch_http(url: str) -> str:
     req = request.Request(url, headers={"Accept": "application/json, application/yaml, */*"})  # noqa: S310
     try:
         with request.urlopen(req, timeout=FETCH_TIMEOUT) as answer:  # noqa: S310 - scheme checked
-            return answer.read().decode()
+            text: str = answer.read().decode()
+            return text
     except error.HTTPError as answer:
         answer.close()
         raise FetchError(f"{url} answered {answer.code}") from None

@@ -31,7 +31,8 @@ def chatgpt_context() -> ChatGPTContext:
     """This request's context; empty outside ChatGPT's calls."""
     if "chatgpt" not in g:
         _read_context()
-    return g.chatgpt
+    context: ChatGPTContext = g.chatgpt
+    return context
 
 
 def _read_context() -> None:

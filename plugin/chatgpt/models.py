@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.clock import utcnow
-from plugin.extensions import db
+from plugin.extensions import Model
 
 
-class Setting(db.Model):
+class Setting(Model):
     """An operator-editable value, such as the OpenAI verification token."""
 
     __tablename__ = "settings"

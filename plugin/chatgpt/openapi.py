@@ -63,7 +63,9 @@ def path_arguments(rule: str) -> list[tuple[str, dict[str, Any]]]:
     """``(name, JSON schema)`` for each variable part of a Flask rule, in order."""
     found = []
     for match in RULE_ARGUMENT.finditer(rule):
-        schema = dict(CONVERTER_TYPES.get(match.group("converter") or "", {"type": "string"}))
+        schema: dict[str, Any] = dict(
+            CONVERTER_TYPES.get(match.group("converter") or "", {"type": "string"})
+        )
         for bound in CONVERTER_BOUND.finditer(match.group("args") or ""):
             key = "minimum" if bound.group("key") == "min" else "maximum"
             schema[key] = int(bound.group("value"))

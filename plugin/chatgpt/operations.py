@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, wraps
-from typing import Any
+from typing import Any, Literal, cast
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from marshmallow import EXCLUDE, Schema, ValidationError
 
+from plugin.config import text_setting
 from plugin.errors import json_error
 from plugin.extensions import csrf, limiter
 from plugin.oauth.protect import current_token, require_oauth
@@ -141,7 +142,10 @@ def api_operation(
             return http_response(result)
 
         limited = limiter.shared_limit(
-            _api_rate_limit, scope="api", key_func=_api_rate_key, error_message=TOO_MANY
+            text_setting("API_RATE_LIMIT"),
+            scope="api",
+            key_func=_api_rate_key,
+            error_message=TOO_MANY,
         )(handle)
         protected: Callable[..., Response] = require_oauth(scope)(limited)
         setattr(protected, DECLARATION, declared)
@@ -150,11 +154,6 @@ def api_operation(
         return exempted
 
     return decorate
-
-
-def _api_rate_limit() -> str:
-    limit: str = current_app.config["API_RATE_LIMIT"]
-    return limit
 
 
 def _api_rate_key() -> str:
@@ -175,12 +174,12 @@ class ApiBlueprint(Blueprint):
 
     def _register_scopes_and_paths(self, state: BlueprintSetupState) -> None:
         for name, words in self.declared_scopes.items():
-            register_scope(state.app, name, words)
+            register_scope(cast(Flask, state.app), name, words)
         if state.url_prefix:
             # Programs call the API: JSON errors, and ChatGPT's pages may fetch it.
             prefix = state.url_prefix.rstrip("/") + "/"
-            register_paths(state.app, "machine", prefixes=(prefix,))
-            register_paths(state.app, "cors", prefixes=(prefix,))
+            register_paths(cast(Flask, state.app), "machine", prefixes=(prefix,))
+            register_paths(cast(Flask, state.app), "cors", prefixes=(prefix,))
 
     def add_url_rule(
         self,
@@ -204,7 +203,7 @@ class ApiBlueprint(Blueprint):
             for method in methods:
                 endpoint_name = f"{state.name_prefix}.{state.name}.{name}".lstrip(".")
                 add_operation(
-                    state.app,
+                    cast(Flask, state.app),
                     RegisteredOperation(declared, method.upper(), full_rule, endpoint_name),
                 )
 
@@ -235,7 +234,9 @@ def find_operation(operation_id: str, app: Flask | None = None) -> RegisteredOpe
 
 
 @cache
-def schema_instance(schema: type[Schema], unknown: str | None = None) -> Schema:
+def schema_instance(
+    schema: type[Schema], unknown: Literal["exclude", "include", "raise"] | None = None
+) -> Schema:
     """One shared instance per schema: building one costs more than a whole small dump."""
     return schema(unknown=unknown) if unknown else schema()
 

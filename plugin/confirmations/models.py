@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.clock import utcnow
-from plugin.extensions import db
+from plugin.extensions import Model
 
 
-class PendingAction(db.Model):
+class PendingAction(Model):
     """One consequential call, held until its owner confirms or cancels it."""
 
     __tablename__ = "pending_actions"

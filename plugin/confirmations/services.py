@@ -24,6 +24,7 @@ from plugin.audit.services import record
 from plugin.chatgpt.urls import external_url
 from plugin.clock import utcnow
 from plugin.confirmations.models import PendingAction
+from plugin.database import rows_affected
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
@@ -130,16 +131,16 @@ def api_status(action: PendingAction) -> str:
 def _claim(action: PendingAction, status: str) -> bool:
     """Move a pending, unexpired action to ``status``; False if someone else got there first."""
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_affected(
         sa.update(PendingAction)
         .where(
             PendingAction.id == action.id,
             PendingAction.status == "pending",
             PendingAction.expires_at > now,
         )
-        .values(status=status, decided_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .values(status=status, decided_at=now),
+        synchronize=False,
+    )
     db.session.refresh(action)
     return claimed == 1
 

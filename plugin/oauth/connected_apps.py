@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from plugin.accounts.models import User
 from plugin.accounts.sessions import get_current_user, login_required
@@ -33,7 +34,7 @@ def connected_apps_panel(user: User) -> str:
 
 @bp.post("/account/apps/<client_id>/revoke")
 @login_required
-def revoke_app(client_id: str) -> Response:
+def revoke_app(client_id: str) -> BaseResponse:
     user = get_current_user()
     assert user is not None  # login_required
     client = find_client(client_id)

@@ -17,7 +17,7 @@ from flask import current_app
 from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import commit, discard_work
+from plugin.database import commit, discard_work, rows_affected
 from plugin.digests import digest
 from plugin.extensions import db
 from plugin.oauth.lookup import find_token_row, is_refresh_token_active
@@ -108,16 +108,16 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         # Authlib saves the token before deleting the code, so two parallel exchanges could
         # both succeed. Claim the code first with a conditional UPDATE: one row, one winner.
         # The claim and the token insert commit together, so a crash leaves the code unused.
-        claimed = db.session.execute(
+        claimed = rows_affected(
             sa.update(AuthorizationCode)
             .where(
                 AuthorizationCode.id == self.request.authorization_code.id,
                 AuthorizationCode.used_at.is_(None),
             )
             .values(used_at=utcnow()),
-            execution_options={"synchronize_session": False},
+            synchronize=False,
         )
-        if claimed.rowcount != 1:
+        if claimed != 1:
             discard_work()
             raise InvalidGrantError("The authorization code has already been used.")
         response: tuple[int, dict[str, Any], list[tuple[str, str]]]
@@ -160,7 +160,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         # Of several parallel refreshes with one token, only the first UPDATE matches; the
         # others roll their new tokens back and get invalid_grant.
         now = utcnow()
-        retired = db.session.execute(
+        retired = rows_affected(
             sa.update(OAuthToken)
             .where(
                 OAuthToken.id == refresh_token.id,
@@ -168,8 +168,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
                 OAuthToken.revoked_at.is_(None),
             )
             .values(refreshed_at=now, revoked_at=now),
-            execution_options={"synchronize_session": False},
+            synchronize=False,
         )
-        if retired.rowcount != 1:
+        if retired != 1:
             discard_work()
             raise InvalidGrantError("The refresh token has already been used.")

@@ -22,7 +22,7 @@ TokenKind = Literal["access_token", "refresh_token"]
 MAX_TOKEN_LENGTH = 512
 
 
-def _by_digest(column: sa.orm.InstrumentedAttribute[str | None]) -> sa.Select[tuple[OAuthToken]]:
+def _by_digest(column: sa.orm.InstrumentedAttribute[str | None]) -> sa.Select[OAuthToken]:
     # Built once per kind: every API call runs one, and composing it costs as much as running it.
     return (
         sa.select(OAuthToken)
@@ -31,7 +31,7 @@ def _by_digest(column: sa.orm.InstrumentedAttribute[str | None]) -> sa.Select[tu
     )
 
 
-TOKEN_QUERIES: dict[TokenKind, sa.Select[tuple[OAuthToken]]] = {
+TOKEN_QUERIES: dict[TokenKind, sa.Select[OAuthToken]] = {
     "access_token": _by_digest(OAuthToken.access_token_hash),
     "refresh_token": _by_digest(OAuthToken.refresh_token_hash),
 }

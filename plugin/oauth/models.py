@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from plugin.accounts.models import User
 from plugin.clock import utcnow
 from plugin.digests import digest
-from plugin.extensions import db
+from plugin.extensions import Model
 
 
-class OAuthClient(db.Model):
+class OAuthClient(Model):
     """A registered client; its secret is kept only as a SHA-256 digest."""
 
     __tablename__ = "oauth_clients"
@@ -80,7 +80,7 @@ class OAuthClient(db.Model):
         return grant_type in ("authorization_code", "refresh_token")
 
 
-class AuthorizationCode(db.Model):
+class AuthorizationCode(Model):
     __tablename__ = "oauth_authorization_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +121,7 @@ class AuthorizationCode(db.Model):
         return self.code_challenge_method
 
 
-class OAuthToken(db.Model):
+class OAuthToken(Model):
     """An access/refresh pair; tokens are stored only as SHA-256 digests."""
 
     __tablename__ = "oauth_tokens"
@@ -165,7 +165,7 @@ class OAuthToken(db.Model):
         return self.revoked_at is not None
 
 
-class Consent(db.Model):
+class Consent(Model):
     """What a person has allowed a client, so that a re-install does not ask again."""
 
     __tablename__ = "oauth_consents"

@@ -16,6 +16,7 @@ from plugin.accounts.models import User
 from plugin.accounts.services import user_disabled
 from plugin.audit.services import record
 from plugin.clock import utcnow
+from plugin.database import rows_affected
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
@@ -240,7 +241,7 @@ def revoke_tokens(
     reason: str,
 ) -> int:
     """Revoke every live token matching all the given filters; return how many."""
-    conditions = [OAuthToken.revoked_at.is_(None)]
+    conditions: list[sa.ColumnElement[bool]] = [OAuthToken.revoked_at.is_(None)]
     if user_id is not None:
         conditions.append(OAuthToken.user_id == user_id)
     if client_id is not None:
@@ -251,11 +252,9 @@ def revoke_tokens(
         conditions.append(OAuthToken.authorization_code_id == authorization_code_id)
     if len(conditions) == 1:
         raise ValueError("revoke_tokens needs at least one filter")
-    result = db.session.execute(
-        sa.update(OAuthToken).where(*conditions).values(revoked_at=utcnow()),
-        execution_options={"synchronize_session": False},
+    count = rows_affected(
+        sa.update(OAuthToken).where(*conditions).values(revoked_at=utcnow()), synchronize=False
     )
-    count = result.rowcount or 0
     if count:
         record("token.revoked", subject=_subject(user_id, client_id), count=count, reason=reason)
     return count

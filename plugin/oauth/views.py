@@ -8,16 +8,17 @@ from authlib.oauth2 import OAuth2Error
 from flask import (
     Blueprint,
     Response,
-    current_app,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 
 from plugin.accounts.sessions import get_current_user
 from plugin.audit.services import record
+from plugin.config import text_setting
 from plugin.database import commit, discard_work
 from plugin.extensions import csrf, limiter
 from plugin.oauth.scopes import describe
@@ -27,21 +28,13 @@ from plugin.oauth.services import consent_covers, give_consent
 bp = Blueprint("oauth", __name__)
 
 
-def _token_rate_limit() -> str:
-    return current_app.config["TOKEN_RATE_LIMIT"]
-
-
-def _client_auth_failure_limit() -> str:
-    return current_app.config["CLIENT_AUTH_FAILURE_LIMIT"]
-
-
 def _failed_client_auth(response: Response) -> bool:
     return response.status_code == 401
 
 
 # Wrong client credentials are counted per address and answered with 429 once too many.
 client_auth_failures = limiter.shared_limit(
-    _client_auth_failure_limit,
+    text_setting("CLIENT_AUTH_FAILURE_LIMIT"),
     scope="oauth-client-auth",
     key_func=get_remote_address,
     deduct_when=_failed_client_auth,
@@ -51,11 +44,15 @@ client_auth_failures = limiter.shared_limit(
 def client_endpoint(view: Callable[[], Response]) -> Callable[[], Response]:
     """An endpoint clients call with their credentials: rate-limited, failures throttled,
     and exempt from CSRF (no cookie authenticates it)."""
-    return csrf.exempt(limiter.limit(_token_rate_limit)(client_auth_failures(view)))
+    limited: Callable[[], Response] = limiter.limit(text_setting("TOKEN_RATE_LIMIT"))(
+        client_auth_failures(view)
+    )
+    exempted: Callable[[], Response] = csrf.exempt(limited)
+    return exempted
 
 
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
-def authorize() -> Response | tuple[str, int] | str:
+def authorize() -> ResponseReturnValue:
     user = get_current_user()
     try:
         grant = server.get_consent_grant(end_user=user)
@@ -73,7 +70,7 @@ def authorize() -> Response | tuple[str, int] | str:
     if request.method == "GET" or request.form.get("decision") == "allow":
         if request.method == "POST":
             give_consent(user, client, scope)
-        response = server.create_authorization_response(grant=grant, grant_user=user)
+        response: Response = server.create_authorization_response(grant=grant, grant_user=user)
     else:
         record("consent.denied", actor=user, subject=f"client:{client.client_id}", scope=scope)
         response = server.create_authorization_response(grant=grant, grant_user=None)
@@ -82,10 +79,11 @@ def authorize() -> Response | tuple[str, int] | str:
     return response
 
 
-def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
+def _authorization_error(error: OAuth2Error) -> ResponseReturnValue:
     if error.redirect_uri:
         # The client and redirect URI are known good: the client hears about the error.
-        return server.handle_error_response(None, error)
+        redirected: Response = server.handle_error_response(None, error)
+        return redirected
     # Never redirect to a URI that was not checked; tell the person instead.
     return render_template("oauth/error.html", error=error), 400
 

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.clock import utcnow
-from plugin.extensions import db
+from plugin.extensions import Model
 
 
-class Todo(db.Model):
+class Todo(Model):
     __tablename__ = "todos"
     __table_args__ = (sa.Index("ix_todos_user_id_id", "user_id", "id"),)
 

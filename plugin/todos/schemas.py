@@ -22,7 +22,7 @@ NOTES = validate.Length(max=2000, error="Notes may be at most 2,000 characters."
 class Cursor(fields.String):
     """An opaque page marker; inside it is the id the next page starts below."""
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:  # type: ignore[override]
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
@@ -75,7 +75,8 @@ def preview_url(share_token: str) -> str:
     if "preview_url_prefix" not in g:
         placeholder = "-"  # any one URL-safe character, cut off again
         g.preview_url_prefix = external_url("todos_pages.preview", share_token=placeholder)[:-1]
-    return g.preview_url_prefix + share_token
+    prefix: str = g.preview_url_prefix
+    return prefix + share_token
 
 
 class TodoPageSchema(Schema):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from plugin.accounts.models import User
 from plugin.confirmations.services import ActionFailed, register_action
+from plugin.database import rows_affected
 from plugin.extensions import db
 from plugin.todos.models import Todo
 
@@ -99,9 +100,9 @@ def counts(user_id: int) -> dict[str, int]:
 
 
 def _perform_delete(payload: dict[str, Any], user: User) -> dict[str, Any]:
-    deleted = db.session.execute(
+    deleted = rows_affected(
         sa.delete(Todo).where(Todo.id == payload["todo_id"], Todo.user_id == user.id)
-    ).rowcount
+    )
     if not deleted:
         raise ActionFailed("the item no longer exists.")
     return {"deleted": True, "todo_id": payload["todo_id"]}
