@@ -22,6 +22,7 @@ from plugin.oauth.services import (
     list_clients,
     rotate_client_secret,
     set_client_disabled,
+    update_client,
 )
 
 clients = AppGroup(
@@ -125,6 +126,20 @@ def show(client_ref: str, as_json: bool) -> None:
         if isinstance(value, list):
             value = " ".join(value)
         click.echo(f"{key + ':':15} {value}")
+
+
+@clients.command("set-scope")
+@click.argument("client_ref")
+@click.argument("scope")
+def set_scope(client_ref: str, scope: str) -> None:
+    """Change the scopes a client may be granted; narrowing cuts its live tokens down too."""
+    client = _load(client_ref)
+    try:
+        update_client(client, scope=scope)
+    except ClientError as error:
+        raise click.ClickException(str(error)) from None
+    commit()
+    click.echo(f"{client.name!r} ({client.client_id}) may now be granted: {client.scope}")
 
 
 @clients.command("rotate-secret")

@@ -21,8 +21,12 @@ INTROSPECTION_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 class RevocationEndpoint(BaseRevocationEndpoint):
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
-    def query_token(self, token_string: str, token_type_hint: str | None) -> FoundToken | None:
-        return find_token(token_string, token_type_hint)
+    def authenticate_token(self, request: OAuth2Request, client: OAuthClient) -> FoundToken | None:
+        self.check_params(request, client)
+        token = find_token(request.form["token"], request.form.get("token_type_hint"))
+        # Another client's token is answered like an unknown one (RFC 7009 §2.2), so the
+        # endpoint tells nobody which values are live tokens.
+        return token if token is not None and token.check_client(client) else None
 
     def revoke_token(self, token: FoundToken, request: OAuth2Request) -> None:
         row = token.row

@@ -22,7 +22,7 @@ from plugin.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from plugin.oauth.grants import AuthorizationCodeGrant, CodeChallenge, RefreshTokenGrant
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 from plugin.oauth.requests import OAuthRequest
-from plugin.oauth.scopes import scopes
+from plugin.oauth.scopes import ordered, scopes
 from plugin.oauth.tokens import store_tokens, token_response
 
 
@@ -36,6 +36,17 @@ class AuthorizationServer(FlaskAuthorizationServer):
         client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
         # A disabled client is treated as unknown: no redirect, no tokens.
         return client if client and not client.is_disabled else None
+
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> OAuthClient:
+        # RFC 6749 §2.3: one authentication method per request. Credentials in an
+        # Authorization header are the only ones tried, so a wrong header is never rescued
+        # by a right secret in the body.
+        if request.headers.get("Authorization", "").lower().startswith("basic "):
+            methods = [method for method in methods if method == "client_secret_basic"]
+        client: OAuthClient = super().authenticate_client(request, methods, endpoint)
+        return client
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
         if error.error == "invalid_client":
@@ -82,7 +93,9 @@ def generate_bearer_token(
     expires_in: int | None = None,
     include_refresh_token: bool = True,
 ) -> dict[str, Any]:
-    return token_response(scope or "", include_refresh_token=include_refresh_token)
+    # Never wider than the client's current scopes, even when refreshing an older grant.
+    granted = ordered(set((scope or "").split()) & set(client.scopes))
+    return token_response(granted, include_refresh_token=include_refresh_token)
 
 
 def _build_server() -> AuthorizationServer:

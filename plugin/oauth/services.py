@@ -147,9 +147,48 @@ def update_client(
     if scope is not None and _clean_scope(scope) != client.scope:
         client.scope = _clean_scope(scope)
         changed.append("scope")
+        narrow_grants(client, actor=actor)
     if changed:
         record("client.updated", actor=actor, subject=f"client:{client.client_id}", fields=changed)
         db.session.flush()
+
+
+def narrow_grants(client: OAuthClient, *, actor: User | None = None) -> int:
+    """Cut every live token and consent of ``client`` down to its current scopes.
+
+    A token is never wider than its client: narrowing a client narrows what it already holds
+    (and, since refresh keeps a token's scope, every token refreshed from it). A token left
+    with no scope at all is revoked. Returns how many tokens changed.
+    """
+    allowed = set(client.scopes)
+    changed = 0
+    held = db.session.scalars(
+        sa.select(OAuthToken.scope)
+        .where(OAuthToken.client_id == client.id, _live_token())
+        .distinct()
+    )
+    for scope in list(held):
+        kept = ordered(set(scope.split()) & allowed)
+        if kept == scope:
+            continue
+        values: dict[str, Any] = {"scope": kept} if kept else {"revoked_at": utcnow()}
+        changed += rows_affected(
+            sa.update(OAuthToken)
+            .where(OAuthToken.client_id == client.id, OAuthToken.scope == scope, _live_token())
+            .values(**values),
+            synchronize=False,
+        )
+    for consent in db.session.scalars(sa.select(Consent).where(Consent.client_id == client.id)):
+        consent.scope = ordered(set(consent.scope.split()) & allowed)
+    if changed:
+        record(
+            "token.narrowed",
+            actor=actor,
+            subject=f"client:{client.client_id}",
+            scope=client.scope,
+            tokens=changed,
+        )
+    return changed
 
 
 def rotate_client_secret(client: OAuthClient, *, actor: User | None = None) -> str:

@@ -105,3 +105,29 @@ def test_metadata_uses_the_configured_public_origin(app, client):
     meta = client.get("/.well-known/oauth-authorization-server").json
     assert meta["issuer"] == "https://todo.example.com"
     assert meta["token_endpoint"] == "https://todo.example.com/oauth/token"
+
+
+def test_revoking_another_clients_token_answers_as_for_an_unknown_one(
+    app, client, oauth_client, tokens
+):
+    other = make_oauth_client(app, name="Other")
+    foreign = revoke(client, other, tokens["access_token"])
+    unknown = revoke(client, other, "never-issued")
+    assert (foreign.status_code, foreign.get_data()) == (unknown.status_code, unknown.get_data())
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/me", headers=headers).status_code == 200
+
+
+def test_a_wrong_basic_secret_is_not_rescued_by_a_right_body_secret(client, oauth_client, tokens):
+    response = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": oauth_client.client_id,
+            "client_secret": oauth_client.client_secret,
+        },
+        headers=basic(oauth_client.client_id, "wrong-secret"),
+    )
+    assert response.status_code == 401
+    assert response.json["error"] == "invalid_client"
