@@ -88,11 +88,18 @@ def test_a_malformed_rate_limit_stops_startup_naming_the_variable(monkeypatch, t
     import subprocess
     import sys
 
-    env = {"PATH": "/usr/bin:/bin", "LOGIN_RATE_LIMIT": "ten per minute",
-           "PLUGIN_INSTANCE_PATH": str(tmp_path), "FLASK_DEBUG": "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LOGIN_RATE_LIMIT": "ten per minute",
+        "PLUGIN_INSTANCE_PATH": str(tmp_path),
+        "FLASK_DEBUG": "1",
+    }
     result = subprocess.run(
         [sys.executable, "-c", "from plugin import create_app; create_app()"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
