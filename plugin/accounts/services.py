@@ -125,15 +125,35 @@ def set_password(user: User, new: str, *, keep_session_id: int | None = None) ->
     db.session.flush()
 
 
+def _change_unless_last_admin(user: User, refusal: str, **values: bool) -> None:
+    """Take ``user``'s admin rights away (``values``) only while another active admin remains.
+
+    Two admins removing each other at once must not both succeed: the active admins' rows
+    are locked first (PostgreSQL; SQLite runs one writer at a time), and the UPDATE itself
+    re-counts the others, so whichever request comes second finds itself the last admin.
+    """
+    active_admins = sa.and_(User.is_admin, ~User.is_disabled)
+    db.session.execute(sa.select(User.id).where(active_admins).with_for_update())
+    others = sa.select(sa.func.count(sa.literal_column("1"))).select_from(
+        sa.select(User.id).where(active_admins, User.id != user.id).subquery()
+    )
+    changed = rows_affected(
+        sa.update(User)
+        .where(User.id == user.id, others.scalar_subquery() > 0)
+        .values(**values),
+        synchronize=False,
+    )
+    if changed != 1:
+        raise AccountError(refusal)
+
+
 def set_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:
     if user.is_admin == is_admin:
         return
     if not is_admin:
-        admins = db.session.scalar(
-            sa.select(sa.func.count()).select_from(User).where(User.is_admin, ~User.is_disabled)
+        _change_unless_last_admin(
+            user, "This is the last admin; make someone else an admin first.", is_admin=False
         )
-        if admins <= 1:
-            raise AccountError("This is the last admin; make someone else an admin first.")
     user.is_admin = is_admin
     record(
         "user.admin_granted" if is_admin else "user.admin_removed",
@@ -149,11 +169,9 @@ def set_disabled(user: User, disabled: bool, *, actor: User | None = None) -> No
     if user.is_disabled == disabled:
         return
     if disabled and user.is_admin:
-        admins = db.session.scalar(
-            sa.select(sa.func.count()).select_from(User).where(User.is_admin, ~User.is_disabled)
+        _change_unless_last_admin(
+            user, "This is the last admin; it cannot be disabled.", is_disabled=True
         )
-        if admins <= 1:
-            raise AccountError("This is the last admin; it cannot be disabled.")
     user.is_disabled = disabled
     if disabled:
         end_sessions(user.id)
