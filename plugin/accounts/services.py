@@ -138,9 +138,7 @@ def _change_unless_last_admin(user: User, refusal: str, **values: bool) -> None:
         sa.select(User.id).where(active_admins, User.id != user.id).subquery()
     )
     changed = rows_affected(
-        sa.update(User)
-        .where(User.id == user.id, others.scalar_subquery() > 0)
-        .values(**values),
+        sa.update(User).where(User.id == user.id, others.scalar_subquery() > 0).values(**values),
         synchronize=False,
     )
     if changed != 1:

@@ -145,10 +145,37 @@ def _claim(action: PendingAction, status: str) -> bool:
     return claimed == 1
 
 
-def confirm(action: PendingAction, user: User) -> bool:
-    """Run the action once; False when it was already decided or has expired."""
+def current_summary(action: PendingAction, user: User) -> str:
+    """What confirming would do now, in words: the items as they are, not as they were."""
+    registered = ACTIONS.get(action.operation)
+    if registered is None:
+        return action.summary
+    return registered.describe(dict(action.payload), user)[:500]
+
+
+def summary_fingerprint(summary: str) -> str:
+    """A short digest of the words a confirm page showed, sent back with its form."""
+    return digest(summary)[:16]
+
+
+class SummaryChanged(Exception):
+    """What the action would do changed after the person's page showed it."""
+
+
+def confirm(action: PendingAction, user: User, *, shown: str | None = None) -> bool:
+    """Run the action once; False when it was already decided or has expired.
+
+    ``shown`` is the fingerprint of the summary the person read; if the action would now do
+    something else (the item was renamed meanwhile), SummaryChanged is raised and nothing runs.
+    """
+    if api_status(action) != "pending_confirmation":
+        return False
+    summary = current_summary(action, user)
+    if shown is not None and shown != summary_fingerprint(summary):
+        raise SummaryChanged(summary)
     if not _claim(action, "confirmed"):
         return False
+    action.summary = summary
     registered = ACTIONS.get(action.operation)
     try:
         if registered is None:

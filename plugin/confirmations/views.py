@@ -48,7 +48,15 @@ def confirm(token: str) -> Response | str:
     if request.method == "POST":
         decision = request.form.get("decision")
         if decision == "confirm":
-            done = services.confirm(action, user)
+            try:
+                done = services.confirm(action, user, shown=request.form.get("shown", ""))
+            except services.SummaryChanged as changed:
+                flash(
+                    f"This request changed since the page was shown; it now reads: {changed} "
+                    "Nothing was done. Read it again, then confirm or cancel.",
+                    "error",
+                )
+                return redirect(url_for("confirmations.confirm", token=token), code=303)
         elif decision == "cancel":
             done = services.cancel(action, user)
         else:
@@ -59,8 +67,13 @@ def confirm(token: str) -> Response | str:
                 "This request was already decided or has expired; nothing more was done.", "error"
             )
         return redirect(url_for("confirmations.confirm", token=token), code=303)
+    status = services.api_status(action)
+    # A pending action is described as it would happen now; a decided one as it was decided.
+    summary = services.current_summary(action, user) if status == "pending_confirmation" else None
     return render_template(
         "confirmations/confirm.html",
         action=action,
-        status=services.api_status(action),
+        status=status,
+        summary=summary or action.summary,
+        shown=services.summary_fingerprint(summary) if summary else "",
     )

@@ -109,7 +109,11 @@ def _perform_delete(payload: dict[str, Any], user: User) -> dict[str, Any]:
 
 
 def _describe_delete(payload: dict[str, Any], user: User) -> str:
-    return f"Delete the todo “{payload['title']}”."
+    # Read now, not when ChatGPT asked: a renamed item is shown under its current title.
+    todo = get_todo(user.id, payload["todo_id"])
+    if todo is None:
+        return f"Delete the todo “{payload['title']}” (it no longer exists)."
+    return f"Delete the todo “{todo.title}”."
 
 
 register_action(DELETE_OPERATION, perform=_perform_delete, describe=_describe_delete)

@@ -33,11 +33,18 @@ def local(url: str) -> str:
     return url.removeprefix("http://localhost")
 
 
+def shown_on(html: str) -> str:
+    """The fingerprint of the summary a confirm page showed (its hidden field)."""
+    match = re.search(r'name="shown" value="([^"]*)"', html)
+    return match.group(1) if match else ""
+
+
 def decide(client, pending: dict, decision: str):
-    page = client.get(local(pending["confirm_url"]))
+    """Open the confirm page and press a button, sending the form as a browser would."""
+    html = client.get(local(pending["confirm_url"])).get_data(as_text=True)
     return client.post(
         local(pending["confirm_url"]),
-        data={"decision": decision, "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+        data={"decision": decision, "csrf_token": csrf_token_from(html), "shown": shown_on(html)},
     )
 
 
@@ -204,3 +211,33 @@ def test_two_confirmations_at_once_delete_once(app, api, user):
         thread.join(30)
     assert sorted(outcomes) == [False, False, False, True]
     assert len(events(app, "action.confirmed")) == 1
+
+
+def test_the_page_shows_the_item_as_it_is_now(client, auth, api, user):
+    item, pending = request_delete(api, "old duplicate")
+    assert api.patch(f"/api/todos/{item['id']}", {"title": "Tax documents"}).status_code == 200
+    auth.login(user.email)
+    html = client.get(local(pending["confirm_url"])).get_data(as_text=True)
+    assert "Delete the todo “Tax documents”" in html
+    assert "old duplicate" not in html
+
+
+def test_a_rename_after_the_page_was_shown_stops_the_confirmation(client, auth, api, user):
+    item, pending = request_delete(api, "old duplicate")
+    auth.login(user.email)
+    html = client.get(local(pending["confirm_url"])).get_data(as_text=True)
+    assert "Delete the todo “old duplicate”" in html
+    # Renamed while the person reads the page: pressing Confirm must not delete it.
+    assert api.patch(f"/api/todos/{item['id']}", {"title": "Tax documents"}).status_code == 200
+    answer = client.post(
+        local(pending["confirm_url"]),
+        data={"decision": "confirm", "csrf_token": csrf_token_from(html), "shown": shown_on(html)},
+    )
+    assert answer.status_code == 303
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "changed since the page was shown" in page and "Tax documents" in page
+    assert api.get(f"/api/todos/{item['id']}").status_code == 200
+    assert action_status(api, pending) == "pending_confirmation"
+    # Confirming what is shown now works.
+    assert decide(client, pending, "confirm").status_code == 303
+    assert api.get(f"/api/todos/{item['id']}").status_code == 404
