@@ -80,7 +80,7 @@ def get_current_user() -> User | None:
         .where(UserSession.sid_hash == digest(sid))
     ).first()
     if row is None:
-        session.clear()
+        _forget_session_id()
         return None
     user_session, user = row
     lifetime = current_app.permanent_session_lifetime
@@ -89,7 +89,7 @@ def get_current_user() -> User | None:
         # Flushed, not committed: the request's end commits this bookkeeping (plugin.database).
         db.session.delete(user_session)
         db.session.flush()
-        session.clear()
+        _forget_session_id()
         return None
     if now - user_session.last_seen_at > LAST_SEEN_RESOLUTION:
         user_session.last_seen_at = now
@@ -118,6 +118,12 @@ def signed_in_user() -> User:
     if user is None:
         raise RuntimeError("signed_in_user() needs a login_required view")
     return user
+
+
+def _forget_session_id() -> None:
+    # Only the dead session id goes: the CSRF token the page is rendering with must stay, or
+    # the first login after a stale cookie fails with "this form has expired".
+    session.pop(SESSION_KEY, None)
 
 
 def end_sessions(user_id: int, *, keep_session_id: int | None = None) -> int:

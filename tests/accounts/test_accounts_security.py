@@ -312,3 +312,19 @@ def test_wl09_logging_in_again_ends_the_previous_session_id(app, auth, client, u
     replay.set_cookie("session", first)
     assert not is_signed_in(replay)
     assert is_signed_in(client)
+
+
+def test_first_login_with_a_stale_session_cookie_works(app, client, auth, user):
+    """A cookie whose session ended elsewhere must not spoil the login form's CSRF token."""
+    assert auth.login(user.email).status_code == 303
+    with app.app_context():
+        from plugin.accounts.sessions import end_sessions
+
+        end_sessions(user.id)
+        db.session.commit()
+    page = client.get("/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
