@@ -8,8 +8,6 @@ skipped with a notice, except under CI (CI=true), where that is a failure.
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import uuid
 
 import pytest
@@ -18,13 +16,17 @@ from flask_migrate import upgrade
 
 from plugin import create_app
 from plugin.extensions import db, limiter
+from tests.helpers import (
+    AuthActions,
+    make_oauth_client,
+    make_token,
+    make_user,
+)
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-PASSWORD = "correct horse battery staple"
 SECRET_KEY = "test-secret-key-" + "x" * 32
-REDIRECT_URI = "https://chat.openai.com/aip/plugin-0123abcd/oauth/callback"
 
 
 def pytest_report_header(config):
@@ -111,55 +113,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-class AuthActions:
-    """Sign in and out through the real pages, CSRF tokens included."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def csrf(self, path: str = "/login") -> str:
-        return csrf_token_from(self.client.get(path).get_data(as_text=True))
-
-    def signup(self, email: str, password: str = PASSWORD, next: str | None = None):
-        query = f"?next={next}" if next else ""
-        token = self.csrf(f"/signup{query}")
-        return self.client.post(
-            f"/signup{query}",
-            data={"email": email, "password": password, "confirm": password, "csrf_token": token},
-        )
-
-    def login(
-        self, email: str = "person@example.com", password: str = PASSWORD, next: str | None = None
-    ):
-        query = f"?next={next}" if next else ""
-        token = self.csrf(f"/login{query}")
-        return self.client.post(
-            f"/login{query}", data={"email": email, "password": password, "csrf_token": token}
-        )
-
-    def logout(self):
-        token = self.csrf("/account")
-        return self.client.post("/logout", data={"csrf_token": token})
-
-
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
-
-
-def make_user(app, email: str = "person@example.com", password: str = PASSWORD, *, is_admin=False):
-    from plugin.accounts.services import create_user
-
-    with app.app_context():
-        user = create_user(email, password, is_admin=is_admin)
-        db.session.commit()
-        return db.session.get(type(user), user.id)
 
 
 @pytest.fixture
@@ -172,50 +128,9 @@ def admin_user(app):
     return make_user(app, "admin@example.com", is_admin=True)
 
 
-class ClientCredentials:
-    def __init__(self, row_id: int, client_id: str, client_secret: str, redirect_uri: str):
-        self.id = row_id
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.redirect_uri = redirect_uri
-
-
-def make_oauth_client(
-    app, name="ChatGPT", redirect_uri=REDIRECT_URI, scope="todos:read todos:write"
-):
-    from plugin.digests import digest
-    from plugin.oauth.models import OAuthClient
-
-    secret = secrets.token_urlsafe(32)
-    with app.app_context():
-        row = OAuthClient(
-            client_id=secrets.token_urlsafe(18),
-            client_secret_hash=digest(secret),
-            name=name,
-            redirect_uris=[redirect_uri],
-            scope=scope,
-        )
-        db.session.add(row)
-        db.session.commit()
-        return ClientCredentials(row.id, row.client_id, secret, redirect_uri)
-
-
 @pytest.fixture
 def oauth_client(app):
     return make_oauth_client(app)
-
-
-def make_token(app, user, oauth_client, scope="todos:read todos:write") -> dict:
-    from plugin.accounts.models import User
-    from plugin.oauth.models import OAuthClient
-    from plugin.oauth.tokens import issue_tokens
-
-    with app.app_context():
-        body = issue_tokens(
-            db.session.get(OAuthClient, oauth_client.id), db.session.get(User, user.id), scope
-        )
-        db.session.commit()
-        return body
 
 
 @pytest.fixture

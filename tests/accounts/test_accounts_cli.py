@@ -7,7 +7,7 @@ import json
 from account_helpers import audit_events, is_signed_in, user_count
 
 from plugin.accounts.services import get_user_by_email
-from tests.conftest import PASSWORD, AuthActions
+from tests.helpers import PASSWORD, AuthActions
 
 
 def _assert_one_line_error(result, text: str) -> None:

@@ -7,7 +7,7 @@ import threading
 import pytest
 from account_helpers import user_count
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.helpers import PASSWORD, csrf_token_from
 
 THREADS = 16
 

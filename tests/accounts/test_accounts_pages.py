@@ -12,7 +12,7 @@ from account_helpers import audit_events, is_signed_in, user_count
 from plugin.accounts.hooks import add_account_panel
 from plugin.accounts.services import create_password_reset, get_user_by_email
 from plugin.extensions import db
-from tests.conftest import PASSWORD, AuthActions, csrf_token_from
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from
 
 AUTHORIZE = "/oauth/authorize?" + urlencode(
     {"response_type": "code", "client_id": "abc", "state": "s&t=1", "scope": "todos:read"}
@@ -231,7 +231,7 @@ def test_signup_resumes_the_authorization_request(auth):
 
 
 def test_a_signed_in_visitor_can_switch_account(app, auth, signed_in):
-    from tests.conftest import make_user
+    from tests.helpers import make_user
 
     make_user(app, "second@example.com")
     assert "You are signed in as person@example.com" in signed_in.get("/login").get_data(

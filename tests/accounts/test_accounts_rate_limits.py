@@ -11,7 +11,7 @@ from account_helpers import without_tokens
 
 from plugin import create_app
 from plugin.extensions import db
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.helpers import PASSWORD, csrf_token_from
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -12,7 +12,7 @@ from plugin import create_app
 from plugin.accounts.passwords import COMMON_PASSWORDS_FILE
 from plugin.accounts.services import get_user_by_email, set_disabled
 from plugin.extensions import db
-from tests.conftest import PASSWORD, AuthActions, csrf_token_from, make_user
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 
 LONG_PASSPHRASE = ("Seven blue herons waded past the old mill at dawn, " * 3)[:127] + "Z"
 UNICODE_PASSPHRASE = "Ünïcødé pässwörd ✓ 日本語のパスワード 🦊"

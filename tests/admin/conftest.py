@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import csrf_token_from, make_user
+from tests.helpers import csrf_token_from, make_user
 
 
 @pytest.fixture

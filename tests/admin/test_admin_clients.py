@@ -10,7 +10,7 @@ from plugin.audit.models import AuditEvent
 from plugin.digests import digest
 from plugin.extensions import db
 from plugin.oauth.models import Consent, OAuthClient, OAuthToken
-from tests.conftest import PASSWORD, REDIRECT_URI, make_token
+from tests.helpers import PASSWORD, REDIRECT_URI, make_token
 
 NEW_URI = "https://chatgpt.com/aip/g-0123abcd/oauth/callback"
 

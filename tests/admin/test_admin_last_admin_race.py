@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from plugin.accounts.models import User
 from plugin.extensions import db
-from tests.conftest import AuthActions, csrf_token_from, make_user
+from tests.helpers import AuthActions, csrf_token_from, make_user
 
 ROUNDS = 6
 

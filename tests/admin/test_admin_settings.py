@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from plugin.audit.models import AuditEvent
 from plugin.extensions import db
-from tests.conftest import make_token
+from tests.helpers import make_token
 
 PAGE = "/admin/settings"
 SET = "/admin/settings/verification-token"

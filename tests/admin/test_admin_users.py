@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from plugin.accounts.models import User
 from plugin.audit.models import AuditEvent
 from plugin.extensions import db
-from tests.conftest import PASSWORD, csrf_token_from, make_token, make_user
+from tests.helpers import PASSWORD, csrf_token_from, make_token, make_user
 
 NEW_PASSWORD = "a brand new passphrase for me"
 

@@ -9,6 +9,7 @@ import pytest
 
 from plugin.audit.models import AuditEvent
 from plugin.extensions import db
+from plugin.oauth.scopes import scopes
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def app_config(app_config) -> dict:
     return {**app_config, "PLUGIN_BASE_URL": "https://todo.example.com/"}
 
 
-def test_manifest_fields_and_limits(client):
+def test_manifest_fields_and_limits(app, client):
     response = client.get("/.well-known/ai-plugin.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -30,7 +31,7 @@ def test_manifest_fields_and_limits(client):
     assert manifest["auth"] == {
         "type": "oauth",
         "client_url": "https://todo.example.com/oauth/authorize",
-        "scope": "todos:read todos:write",
+        "scope": " ".join(scopes(app)),
         "authorization_url": "https://todo.example.com/oauth/token",
         "authorization_content_type": "application/json",
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from plugin.chatgpt.operations import find_operation
-from tests.conftest import make_token
+from tests.helpers import make_token
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

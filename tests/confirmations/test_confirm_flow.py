@@ -13,7 +13,7 @@ from plugin.audit.models import AuditEvent
 from plugin.clock import utcnow
 from plugin.confirmations.models import PendingAction
 from plugin.extensions import db
-from tests.conftest import csrf_token_from, make_token, make_user
+from tests.helpers import csrf_token_from, make_token, make_user
 from tests.todos.conftest import Api
 
 

@@ -1,9 +1,9 @@
 """Call every operation of the served OpenAPI document, as ChatGPT would.
 
-The requests come from a small script keyed by operationId (an item to create, the change to
-make...); paths and methods come from the document itself, and every answer is checked
-against it. An operation the document lists but the script does not know fails the tour, so
-a new operation cannot go untried: add it here.
+The requests come from a small script keyed by the sample's operationIds (an item to create,
+the change to make...); paths and methods come from the document itself, and every answer is
+checked against it. Operations the script does not know (a feature you added) are called by
+the schema-driven run in test_api_fuzz.py, which tries every operation the document lists.
 """
 
 from __future__ import annotations
@@ -62,8 +62,6 @@ def call_every_operation(document: ApiDocument, token: str) -> Tour:
         status = tour.call(operation_id, 200, path=action_path(pending))
         assert status["status"] == "pending_confirmation", status
 
-    untried = sorted(set(document.operations()) - set(tour.answers))
-    assert not untried, f"the tour does not know how to call {untried}: add them to api_tour.py"
     return tour
 
 

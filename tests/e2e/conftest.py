@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.conftest import browser, live_server, live_server_env, page
-from tests.conftest import PASSWORD
 from tests.e2e.chatgpt import CallbackCatcher, ChatGPT, Credentials
+from tests.helpers import PASSWORD
 from tests.production.servers import ROOT, clean_env
 
 __all__ = ["browser", "live_server", "live_server_env", "page"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
 from tests.e2e.chatgpt import Callback, CallbackCatcher, ChatGPT, Credentials
+from tests.helpers import PASSWORD
 
 
 def open_install(page, chatgpt: ChatGPT, credentials: Credentials) -> str:

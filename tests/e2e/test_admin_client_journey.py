@@ -7,10 +7,10 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Shots
-from tests.conftest import PASSWORD
 from tests.e2e.chatgpt import CallbackCatcher, Credentials
 from tests.e2e.install import connect
 from tests.e2e.openapi_calls import ApiDocument
+from tests.helpers import PASSWORD
 
 ADMIN = "operator@example.com"
 

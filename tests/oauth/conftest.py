@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import csrf_token_from
+from tests.helpers import csrf_token_from
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import PASSWORD, REDIRECT_URI, csrf_token_from, make_oauth_client
+from tests.helpers import PASSWORD, REDIRECT_URI, csrf_token_from, make_oauth_client
 from tests.oauth.conftest import allow, authorize_url, callback_params
 
 BAD_REDIRECTS = [

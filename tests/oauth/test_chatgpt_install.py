@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.helpers import PASSWORD, csrf_token_from
 from tests.oauth.conftest import basic, callback_params
 
 STATE = "ä&b=c%20d/é+?#" + "x" * 40 + "🙂"

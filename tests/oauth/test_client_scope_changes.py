@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from plugin.extensions import db
 from plugin.oauth.models import Consent, OAuthClient
 from plugin.oauth.services import update_client
-from tests.conftest import make_token
+from tests.helpers import make_token
 from tests.oauth.conftest import refresh
 
 

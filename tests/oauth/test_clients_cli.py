@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from plugin.oauth.scopes import scopes
 from tests.oauth.conftest import basic, refresh
 
 CALLBACK = "https://chatgpt.com/aip/g-abc123/oauth/callback"
@@ -23,7 +24,8 @@ def test_create_prints_the_secret_once_with_json(app, runner):
     data = json.loads(result.output)
     assert set(data) == {"client_id", "client_secret", "name", "redirect_uris", "scope"}
     assert data["redirect_uris"] == [CALLBACK]
-    assert data["scope"] == "todos:read todos:write"
+    # No --scope: every scope the app offers.
+    assert data["scope"] == " ".join(scopes(app))
     shown = runner.invoke(args=["clients", "show", data["client_id"], "--json"])
     assert data["client_secret"] not in shown.output
     listed = runner.invoke(args=["clients", "list", "--json"])

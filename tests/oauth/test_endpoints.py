@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_oauth_client
+from tests.helpers import make_oauth_client
 from tests.oauth.conftest import basic, refresh
 
 

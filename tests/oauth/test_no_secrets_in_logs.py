@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.oauth.conftest import refresh
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from plugin.clock import utcnow
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, OAuthToken
-from tests.conftest import make_oauth_client, make_user
+from tests.helpers import make_oauth_client, make_user
 from tests.oauth.conftest import basic, pkce_pair, refresh
 
 

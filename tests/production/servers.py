@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import csrf_token_from
+from tests.helpers import csrf_token_from
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = secrets.token_urlsafe(48)

@@ -16,7 +16,7 @@ import requests
 import sqlalchemy as sa
 from servers import POSTGRES_PORT, TcpProxy, login, postgres_only
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 # Pages and endpoints that all need the database, for people and for programs.
 TARGETS = [

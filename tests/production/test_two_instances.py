@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 from servers import login, postgres_only, submit_form
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.helpers import PASSWORD, csrf_token_from
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_token, make_user
+from tests.helpers import make_token, make_user
 
 
 class Api:

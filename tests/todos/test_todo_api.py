@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from plugin.clock import utcnow
 from plugin.extensions import db
 from plugin.oauth.models import OAuthToken
-from tests.conftest import make_token
+from tests.helpers import make_token
 from tests.todos.conftest import Api
 
 

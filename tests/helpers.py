@@ -1,0 +1,91 @@
+"""Helpers the tests share: signing in through the real pages, and making users, clients and
+tokens through the same services the app uses."""
+
+from __future__ import annotations
+
+import re
+
+from plugin.extensions import db
+
+PASSWORD = "correct horse battery staple"
+REDIRECT_URI = "https://chat.openai.com/aip/plugin-0123abcd/oauth/callback"
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    """Sign in and out through the real pages, CSRF tokens included."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        return csrf_token_from(self.client.get(path).get_data(as_text=True))
+
+    def signup(self, email: str, password: str = PASSWORD, next: str | None = None):
+        query = f"?next={next}" if next else ""
+        token = self.csrf(f"/signup{query}")
+        return self.client.post(
+            f"/signup{query}",
+            data={"email": email, "password": password, "confirm": password, "csrf_token": token},
+        )
+
+    def login(
+        self, email: str = "person@example.com", password: str = PASSWORD, next: str | None = None
+    ):
+        query = f"?next={next}" if next else ""
+        token = self.csrf(f"/login{query}")
+        return self.client.post(
+            f"/login{query}", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        token = self.csrf("/account")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+def make_user(app, email: str = "person@example.com", password: str = PASSWORD, *, is_admin=False):
+    from plugin.accounts.services import create_user
+
+    with app.app_context():
+        user = create_user(email, password, is_admin=is_admin)
+        db.session.commit()
+        return db.session.get(type(user), user.id)
+
+
+class ClientCredentials:
+    def __init__(self, row_id: int, client_id: str, client_secret: str, redirect_uri: str):
+        self.id = row_id
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uri = redirect_uri
+
+
+def make_oauth_client(
+    app, name="ChatGPT", redirect_uri=REDIRECT_URI, scope="todos:read todos:write"
+):
+    """Register a confidential client through the same service the admin and CLI use."""
+    from plugin.oauth.services import create_client
+
+    with app.app_context():
+        row, secret = create_client(name, [redirect_uri], scope)
+        db.session.commit()
+        assert secret is not None
+        return ClientCredentials(row.id, row.client_id, secret, redirect_uri)
+
+
+def make_token(app, user, oauth_client, scope="todos:read todos:write") -> dict:
+    from plugin.accounts.models import User
+    from plugin.oauth.models import OAuthClient
+    from plugin.oauth.tokens import issue_tokens
+
+    with app.app_context():
+        body = issue_tokens(
+            db.session.get(OAuthClient, oauth_client.id), db.session.get(User, user.id), scope
+        )
+        db.session.commit()
+        return body
