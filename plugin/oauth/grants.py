@@ -81,7 +81,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         db.session.flush()
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
-        row = db.session.scalar(
+        row: AuthorizationCode | None = db.session.scalar(
             sa.select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
         )
         if row is None or row.client_id != client.id:

@@ -4,6 +4,7 @@ import hmac
 from datetime import datetime
 
 import sqlalchemy as sa
+from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plugin.accounts.models import User
@@ -12,7 +13,7 @@ from plugin.digests import digest
 from plugin.extensions import Model
 
 
-class OAuthClient(Model):
+class OAuthClient(Model, ClientMixin):
     """A registered client; its secret is kept only as a SHA-256 digest."""
 
     __tablename__ = "oauth_clients"
@@ -80,7 +81,7 @@ class OAuthClient(Model):
         return grant_type in ("authorization_code", "refresh_token")
 
 
-class AuthorizationCode(Model):
+class AuthorizationCode(Model, AuthorizationCodeMixin):
     __tablename__ = "oauth_authorization_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +122,7 @@ class AuthorizationCode(Model):
         return self.code_challenge_method
 
 
-class OAuthToken(Model):
+class OAuthToken(Model, TokenMixin):
     """An access/refresh pair; tokens are stored only as SHA-256 digests."""
 
     __tablename__ = "oauth_tokens"
