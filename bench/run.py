@@ -154,7 +154,7 @@ def require_postgres() -> None:
 
 
 def migrate(env: dict[str, str]) -> None:
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "plugin", "db", "upgrade"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
@@ -216,7 +216,7 @@ class Bench:
         path.write_text("\n".join(values) + "\n")
         return path
 
-    def _serve(self, worker_class: str, app: str):  # noqa: ANN202
+    def _serve(self, worker_class: str, app: str):
         env = {**self.env, "GUNICORN_WORKER_CLASS": worker_class}
         return gunicorn(app, env, self.folder / f"gunicorn-{self.kind}-{worker_class}.log")
 

@@ -142,7 +142,7 @@ def bulk_insert_tokens(app: Flask, rows: Iterable[tuple]) -> None:
             raw.close()
 
 
-def _copy_postgresql(connection, rows: Iterable[tuple]) -> None:  # noqa: ANN001
+def _copy_postgresql(connection, rows: Iterable[tuple]) -> None:
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY oauth_tokens ({', '.join(TOKEN_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
@@ -152,7 +152,7 @@ def _copy_postgresql(connection, rows: Iterable[tuple]) -> None:  # noqa: ANN001
     connection.commit()
 
 
-def _insert_sqlite(connection, rows: Iterable[tuple]) -> None:  # noqa: ANN001
+def _insert_sqlite(connection, rows: Iterable[tuple]) -> None:
     placeholders = ", ".join("?" for _ in TOKEN_COLUMNS)
     columns = ", ".join(TOKEN_COLUMNS)  # constants, not input
     statement = f"INSERT INTO oauth_tokens ({columns}) VALUES ({placeholders})"  # noqa: S608

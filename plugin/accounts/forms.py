@@ -47,7 +47,7 @@ class ChangePasswordForm(FlaskForm):
         validators=[InputRequired(), EqualTo("new_password", message="The two passwords differ.")],
     )
 
-    def __init__(self, email: str, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, email: str, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._email = email
 

@@ -47,7 +47,7 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     return _user_page(db.get_or_404(User, user_id))
 
 
-def _change(user_id: int, change, done: str) -> ResponseReturnValue:  # noqa: ANN001
+def _change(user_id: int, change, done: str) -> ResponseReturnValue:
     """Apply ``change(user, actor)``, then 303; a refused change shows the page with why."""
     # CSRFProtect has already refused a missing or foreign token before this runs.
     user = db.get_or_404(User, user_id)

@@ -13,7 +13,7 @@ from plugin.extensions import db
 def counted_statements(app):
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     with app.app_context():

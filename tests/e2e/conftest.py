@@ -23,12 +23,12 @@ __all__ = ["browser", "live_server", "live_server_env", "page"]
 
 
 @pytest.fixture
-def chatgpt(live_server) -> ChatGPT:  # noqa: F811
+def chatgpt(live_server) -> ChatGPT:
     return ChatGPT(live_server.url)
 
 
 @pytest.fixture
-def catcher(page) -> Iterator[CallbackCatcher]:  # noqa: F811
+def catcher(page) -> Iterator[CallbackCatcher]:
     """Read ChatGPT's callback from the browser; fail if the browser tried other hosts."""
     catcher = CallbackCatcher(page.context)
     yield catcher
@@ -61,7 +61,7 @@ def chatgpt_client(runner, chatgpt) -> Credentials:
     return register_client(runner, chatgpt)
 
 
-def flask_cli(live_server_env: dict[str, str], *args: str, stdin: str = "") -> str:  # noqa: F811
+def flask_cli(live_server_env: dict[str, str], *args: str, stdin: str = "") -> str:
     """Run `flask --app plugin …` as the operator does, against the live server's database."""
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "plugin", *args],
@@ -77,7 +77,7 @@ def flask_cli(live_server_env: dict[str, str], *args: str, stdin: str = "") -> s
 
 
 @pytest.fixture
-def make_admin(live_server_env):  # noqa: F811
+def make_admin(live_server_env):
     def create(email: str, password: str = PASSWORD) -> str:
         flask_cli(
             live_server_env,
