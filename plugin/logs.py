@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import TextIO
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, request
@@ -38,7 +39,7 @@ RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"
 SHOWN_IN_MESSAGE = {"method", "path", "status", "duration_ms"}
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Write to whatever ``sys.stderr`` is at the time (test runners and gunicorn swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:

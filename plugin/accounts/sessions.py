@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.wrappers import Response as BaseResponse
 
 from plugin.accounts.models import User, UserSession
 from plugin.clock import utcnow
@@ -26,7 +27,8 @@ from plugin.extensions import db
 SESSION_KEY = "sid"
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def login_user(user: User) -> None:
@@ -148,19 +150,23 @@ def safe_next(target: str | None, fallback: str = "/account") -> str:
     return target
 
 
-def login_required(view: F) -> F:
+def login_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
+    """Send a visitor who is not signed in to the login page, and back here afterwards."""
+
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if get_current_user() is None:
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
-def admin_required(view: F) -> F:
+def admin_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
+    """Like ``login_required``, and refuse (403) anyone who is not an admin."""
+
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         user = get_current_user()
         if user is None:
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
@@ -168,4 +174,4 @@ def admin_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped

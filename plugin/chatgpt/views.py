@@ -34,13 +34,13 @@ def manifest() -> Response:
 
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
-    document = openapi_document(current_app._get_current_object())  # type: ignore[attr-defined]
+    document = openapi_document(current_app)
     return Response(json.dumps(document, separators=(",", ":")), mimetype="application/json")
 
 
 @bp.get("/openapi.yaml")
 def openapi_yaml() -> Response:
-    document = openapi_document(current_app._get_current_object())  # type: ignore[attr-defined]
+    document = openapi_document(current_app)
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     return Response(text, mimetype="text/yaml")
 
