@@ -58,6 +58,18 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_AUTH_FAILURE_LIMIT": "10 per minute",
     "API_RATE_LIMIT": "600 per minute",
     "RATELIMIT_ENABLED": True,
+    # ChatGPT apps and Claude connectors (docs/chatgpt-setup.md).
+    "MCP_ENABLED": True,
+    "OAUTH_DCR_ENABLED": True,
+    "OAUTH_CIMD_ENABLED": True,
+    # Unset: any public https host may serve a client metadata document; else a list.
+    "OAUTH_CIMD_ALLOWED_HOSTS": None,
+    # Development and tests only: fetch metadata documents from http://127.0.0.1/localhost.
+    "OAUTH_CIMD_ALLOW_LOOPBACK": False,
+    # Per address; Claude registers anew on every fresh connection.
+    "REGISTRATION_RATE_LIMIT": "20 per hour",
+    # How long a retried refresh of a public client's just-rotated token gets the same pair.
+    "REFRESH_RETRY_GRACE": 60,
 }
 
 INT_KEYS = (
@@ -67,6 +79,14 @@ INT_KEYS = (
     "PENDING_ACTION_TTL",
     "PASSWORD_RESET_TTL",
     "PROXY_FIX_HOPS",
+    "REFRESH_RETRY_GRACE",
+)
+BOOL_KEYS = (
+    "RATELIMIT_ENABLED",
+    "MCP_ENABLED",
+    "OAUTH_DCR_ENABLED",
+    "OAUTH_CIMD_ENABLED",
+    "OAUTH_CIMD_ALLOW_LOOPBACK",
 )
 ENV_KEYS = tuple(DEFAULTS)
 RATE_LIMIT_KEYS = tuple(key for key in DEFAULTS if key.endswith(("_RATE_LIMIT", "_FAILURE_LIMIT")))
@@ -107,9 +127,12 @@ def _coerce_and_validate(app: Flask) -> None:
             ) from None
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
-    for key in ("RATELIMIT_ENABLED",):
+    for key in BOOL_KEYS:
         if isinstance(config[key], str):
             config[key] = config[key].strip().lower() not in ("0", "false", "no", "off")
+    hosts = config["OAUTH_CIMD_ALLOWED_HOSTS"]
+    if isinstance(hosts, str):
+        config["OAUTH_CIMD_ALLOWED_HOSTS"] = [host.lower() for host in hosts.split()] or None
 
     for key in RATE_LIMIT_KEYS:
         try:

@@ -50,6 +50,9 @@ def json_error(status: int, description: str, **extra: Any) -> Response:
 
 
 def _handle_http(error: HTTPException) -> BaseResponse:
+    if error.response is not None:
+        # The raiser built the whole answer (a resource server's challenge, for one).
+        return error.response
     if type(error).__module__.startswith("authlib."):
         # Authlib's OAuth errors already carry their RFC 6749/6750 body and headers.
         return error.get_response()

@@ -7,7 +7,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from plugin.accounts.hooks import add_account_panel, add_destination_namer
-    from plugin.oauth import connected_apps, discovery, server, views  # noqa: F401 - routes
+    from plugin.oauth import (  # noqa: F401 - routes
+        connected_apps,
+        discovery,
+        registration,
+        server,
+        views,
+    )
     from plugin.paths import register_paths
 
     server.init_app(app)
@@ -18,7 +24,13 @@ def init_app(app: Flask) -> None:
     register_paths(
         app,
         "machine",
-        prefixes=("/oauth/token", "/oauth/revoke", "/oauth/introspect"),
-        exact=("/.well-known/oauth-authorization-server",),
+        prefixes=(
+            "/oauth/token",
+            "/oauth/revoke",
+            "/oauth/introspect",
+            "/oauth/register",
+            "/.well-known/oauth-protected-resource",
+        ),
+        exact=("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"),
     )
     register_paths(app, "credentials", prefixes=("/oauth/",))

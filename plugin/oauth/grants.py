@@ -22,6 +22,7 @@ from plugin.digests import digest
 from plugin.extensions import db
 from plugin.oauth.lookup import find_token_row, is_refresh_token_active
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
+from plugin.oauth.resources import InvalidTargetError, resolve_resource
 from plugin.oauth.services import revoke_tokens
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -58,6 +59,28 @@ class CodeChallenge(BaseCodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
+def requested_resource(request: OAuth2Request) -> str | None:
+    """The audience the request's RFC 8707 ``resource`` parameters ask for (None: the API)."""
+    return resolve_resource(request.payload.datalist.get("resource", []))
+
+
+def check_same_resource(request: OAuth2Request, bound: str | None) -> None:
+    """A token request may repeat the grant's resource, never name another one."""
+    if request.payload.datalist.get("resource") and requested_resource(request) != bound:
+        raise InvalidTargetError("This grant was issued for another resource.")
+
+
+class ResourceIndicator:
+    """Authorization-request extension: an unknown ``resource`` is answered with
+    ``invalid_target`` at the client's redirect URI, like any other request error."""
+
+    def __call__(self, grant: grants.BaseGrant) -> None:
+        grant.register_hook("after_validate_authorization_request_payload", self.validate)
+
+    def validate(self, grant: grants.BaseGrant, _result: object) -> None:
+        requested_resource(grant.request)
+
+
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     AUTHORIZATION_CODE_LENGTH = 48  # 48 characters of [A-Za-z0-9]: about 285 bits
@@ -75,6 +98,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 scope=request.scope or "",
                 code_challenge=challenge,
                 code_challenge_method="S256" if challenge else None,
+                resource=requested_resource(request),
                 expires_at=utcnow() + timedelta(seconds=current_app.config["AUTH_CODE_TTL"]),
             )
         )
@@ -103,6 +127,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
         user = authorization_code.user
         return None if user.is_disabled else user
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        check_same_resource(self.request, self.request.authorization_code.resource)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         # Authlib saves the token before deleting the code, so two parallel exchanges could
@@ -155,6 +183,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
         user = refresh_token.user
         return None if user.is_disabled else user
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        check_same_resource(self.request, self.request.refresh_token.resource)
 
     def revoke_old_credential(self, refresh_token: OAuthToken) -> None:
         # Of several parallel refreshes with one token, only the first UPDATE matches; the

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
@@ -12,14 +14,36 @@ from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import Model
 
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+
+
+def _without_loopback_port(uri: str) -> str | None:
+    """``uri`` without its port if it is an http loopback URI, else None."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    if parts.scheme != "http" or host not in LOOPBACK_HOSTS or "@" in parts.netloc:
+        return None
+    return urlunsplit(("http", host, parts.path, parts.query, parts.fragment))
+
+
+# How a client came to exist: made by an operator, registered itself (RFC 7591), or is
+# described by a Client ID Metadata Document at its https client_id.
+CLIENT_KINDS = ("registered", "dynamic", "metadata-document")
+# A metadata document's URL is its client_id; longer ones are refused.
+MAX_CLIENT_ID_LENGTH = 255
+
 
 class OAuthClient(Model, ClientMixin):
-    """A registered client; its secret is kept only as a SHA-256 digest."""
+    """A client; its secret (if any) is kept only as a SHA-256 digest."""
 
     __tablename__ = "oauth_clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(sa.String(MAX_CLIENT_ID_LENGTH), unique=True)
     client_secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
     name: Mapped[str] = mapped_column(sa.String(100))
     redirect_uris: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -35,6 +59,17 @@ class OAuthClient(Model, ClientMixin):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    kind: Mapped[str] = mapped_column(sa.String(20), default="registered", index=True)
+    # Dynamic registrations: the digest of what was asked for, so a repeat finds its twin.
+    registration_digest: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # Metadata documents: the last good copy, when it was fetched and until when it is fresh.
+    metadata_document: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    metadata_fetched_at: Mapped[datetime | None]
+    metadata_fresh_until: Mapped[datetime | None]
+
+    @property
+    def is_registered_by_hand(self) -> bool:
+        return self.kind == "registered"
 
     @property
     def is_public(self) -> bool:
@@ -61,7 +96,16 @@ class OAuthClient(Model, ClientMixin):
 
     def check_redirect_uri(self, redirect_uri: str | None) -> bool:
         # Exact string comparison: no prefix, case or trailing-slash leniency.
-        return redirect_uri in self.redirect_uris
+        if redirect_uri in self.redirect_uris:
+            return True
+        # RFC 8252 §7.3: a desktop app listens on whatever loopback port is free, so for
+        # clients that registered themselves a loopback URI matches on any port.
+        if redirect_uri is None or self.is_registered_by_hand:
+            return False
+        wanted = _without_loopback_port(redirect_uri)
+        return wanted is not None and any(
+            _without_loopback_port(uri) == wanted for uri in self.redirect_uris
+        )
 
     def check_client_secret(self, client_secret: str | None) -> bool:
         if not client_secret or not self.client_secret_hash:
@@ -94,6 +138,8 @@ class AuthorizationCode(Model, AuthorizationCodeMixin):
     scope: Mapped[str] = mapped_column(sa.String(255), default="")
     code_challenge: Mapped[str | None] = mapped_column(sa.String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(sa.String(10))
+    # RFC 8707: the resource the tokens of this code are for; None means the API (/api).
+    resource: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     # Set by one conditional UPDATE; a second exchange finds it set and fails.
@@ -145,6 +191,11 @@ class OAuthToken(Model, TokenMixin):
     )
     refreshed_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # RFC 8707 audience: the resource this token works at; None means the API (/api).
+    resource: Mapped[str | None] = mapped_column(sa.String(255))
+    # After rotation of a public client's refresh token: the pair that replaced it, encrypted
+    # with a key only the old refresh token's value yields, so a retry gets the same answer.
+    retry_answer: Mapped[str | None] = mapped_column(sa.Text)
 
     client: Mapped[OAuthClient] = relationship()
     user: Mapped[User] = relationship()

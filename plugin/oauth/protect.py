@@ -1,4 +1,8 @@
-"""``require_oauth``: the one decorator every API view uses to demand a bearer token."""
+"""``require_oauth``: the one decorator every API view uses to demand a bearer token.
+
+API tokens are those issued without ``resource`` (RFC 8707); a token bound to another
+resource (``/mcp``) is refused here, as an API token is refused there.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 
 from plugin.oauth.lookup import find_token_row, is_access_token_active
 from plugin.oauth.models import OAuthToken
+from plugin.oauth.resources import API_PATH, api_resource, metadata_url, refuse_audience
 
 
 class TokenValidator(BearerTokenValidator):
@@ -23,6 +28,9 @@ class TokenValidator(BearerTokenValidator):
     ) -> None:
         if token is not None and not is_access_token_active(token):
             raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
+        if token is not None and token.resource is not None:
+            refuse_audience(token, api_resource())
+            raise InvalidTokenError(description="The access token was issued for another resource.")
         super().validate_token(token, scopes, request)
 
 
@@ -31,6 +39,9 @@ class Protector(ResourceProtector):
         # A missing or non-Bearer credential is answered like an invalid token (RFC 6750 §3.1).
         if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
             error = InvalidTokenError(description="An access token is required.")
+        if isinstance(error, InvalidTokenError):
+            # RFC 9728 §5.1: tell the client where to learn how to get a token.
+            error.extra_attributes = {"resource_metadata": metadata_url(API_PATH)}
         super().raise_error_response(error)
 
 

@@ -13,17 +13,24 @@ import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask
 
 from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.extensions import db
 from plugin.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
-from plugin.oauth.grants import AuthorizationCodeGrant, CodeChallenge, RefreshTokenGrant
-from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
+from plugin.oauth.grants import (
+    AuthorizationCodeGrant,
+    CodeChallenge,
+    RefreshTokenGrant,
+    ResourceIndicator,
+)
+from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, AuthorizationCode, OAuthClient, OAuthToken
 from plugin.oauth.requests import OAuthRequest
 from plugin.oauth.scopes import ordered, scopes
 from plugin.oauth.tokens import store_tokens, token_response
+from plugin.web import public_url
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
@@ -31,7 +38,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         return OAuthRequest()
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        if not client_id or len(client_id) > 64:
+        if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
             return None
         client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
         # A disabled client is treated as unknown: no redirect, no tokens.
@@ -75,6 +82,8 @@ class AuthorizationServer(FlaskAuthorizationServer):
             authorization_code_id=(
                 previous.authorization_code_id if previous else code.id if code else None
             ),
+            # RFC 8707: the audience chosen at authorization stays with the whole family.
+            resource=previous.resource if previous else code.resource if code else None,
         )
         request.client.last_used_at = row.issued_at
         record(
@@ -83,6 +92,16 @@ class AuthorizationServer(FlaskAuthorizationServer):
             subject=f"client:{request.client.client_id}",
             scope=row.scope,
         )
+
+
+class Issuer(IssuerParameter):
+    """RFC 9207: ``iss`` on every authorization response, so clients can tell servers apart."""
+
+    def get_issuer(self) -> str:
+        return public_url()
+
+
+issuer = Issuer()
 
 
 def generate_bearer_token(
@@ -100,10 +119,13 @@ def generate_bearer_token(
 
 def _build_server() -> AuthorizationServer:
     authorization_server = AuthorizationServer()
-    authorization_server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=True)])
+    authorization_server.register_grant(
+        AuthorizationCodeGrant, [CodeChallenge(required=True), ResourceIndicator()]
+    )
     authorization_server.register_grant(RefreshTokenGrant)
     authorization_server.register_endpoint(RevocationEndpoint)
     authorization_server.register_endpoint(IntrospectionEndpoint)
+    authorization_server.register_extension(issuer)
     return authorization_server
 
 

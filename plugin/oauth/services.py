@@ -29,7 +29,7 @@ class ClientError(ValueError):
     """A refused client operation; the message is safe to show to an operator."""
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -53,7 +53,7 @@ def validate_redirect_uri(uri: str) -> str:
         raise ClientError(f"Redirect URI {uri!r} is not a valid URL.") from None
     if parts.scheme not in ("https", "http") or not host:
         raise ClientError(f"Redirect URI {uri!r} must be an absolute https:// URL.")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise ClientError(
             f"Redirect URI {uri!r} must use https (plain http is allowed only for "
             "localhost/127.0.0.1 during development)."

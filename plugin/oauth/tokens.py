@@ -35,6 +35,7 @@ def store_tokens(
     *,
     family_id: str | None = None,
     authorization_code_id: int | None = None,
+    resource: str | None = None,
 ) -> OAuthToken:
     """Store the digests of a token response's values; the values themselves are never kept."""
     config = current_app.config
@@ -53,14 +54,17 @@ def store_tokens(
         ),
         family_id=family_id or secrets.token_hex(16),
         authorization_code_id=authorization_code_id,
+        resource=resource,
     )
     db.session.add(row)
     return row
 
 
-def issue_tokens(client: OAuthClient, user: User, scope: str) -> dict[str, Any]:
+def issue_tokens(
+    client: OAuthClient, user: User, scope: str, *, resource: str | None = None
+) -> dict[str, Any]:
     """Store a new token pair outside any grant (tests, benchmarks, tools); return its body."""
     body = token_response(scope)
-    store_tokens(body, client, user)
+    store_tokens(body, client, user, resource=resource)
     db.session.flush()
     return body

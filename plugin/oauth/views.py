@@ -22,7 +22,7 @@ from plugin.config import text_setting
 from plugin.database import commit, discard_work
 from plugin.extensions import csrf, limiter
 from plugin.oauth.scopes import describe
-from plugin.oauth.server import server
+from plugin.oauth.server import issuer, server
 from plugin.oauth.services import consent_covers, give_consent
 
 bp = Blueprint("oauth", __name__)
@@ -83,6 +83,7 @@ def _authorization_error(error: OAuth2Error) -> ResponseReturnValue:
     if error.redirect_uri:
         # The client and redirect URI are known good: the client hears about the error.
         redirected: Response = server.handle_error_response(None, error)
+        issuer.add_issuer_parameter(server, redirected)
         return redirected
     # Never redirect to a URI that was not checked; tell the person instead.
     return render_template("oauth/error.html", error=error), 400

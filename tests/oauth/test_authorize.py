@@ -87,7 +87,8 @@ def test_oa05_state_is_echoed_exactly_on_success(signed_in, oauth_client, state)
 @pytest.mark.parametrize("state", STATES)
 def test_oa05_state_is_echoed_exactly_on_error(signed_in, oauth_client, state):
     params = callback_params(allow(signed_in, authorize_url(oauth_client, state=state), "deny"))
-    assert params == {"error": "access_denied", "state": state} | (
+    # RFC 9207: the issuer comes back on errors too.
+    assert params == {"error": "access_denied", "state": state, "iss": "http://localhost"} | (
         {"error_description": params["error_description"]} if "error_description" in params else {}
     )
 
