@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 
@@ -17,6 +19,11 @@ def init_app(app: Flask) -> None:
     from plugin.paths import register_paths
 
     server.init_app(app)
+    if app.config["OAUTH_CIMD_ALLOW_LOOPBACK"]:
+        logging.getLogger("plugin.oauth").warning(
+            "OAUTH_CIMD_ALLOW_LOOPBACK is on: client metadata documents may be fetched from "
+            "loopback addresses over plain http. Use it for development and tests only."
+        )
     app.register_blueprint(views.bp)
     add_account_panel(app, connected_apps.connected_apps_panel)
     add_destination_namer(app, connected_apps.app_asking)

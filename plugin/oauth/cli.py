@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from plugin.database import commit
 from plugin.oauth.models import OAuthClient
+from plugin.oauth.registration import prune_dynamic_clients
 from plugin.oauth.services import (
     ClientError,
     active_grant_counts,
@@ -107,7 +108,8 @@ def list_command(as_json: bool) -> None:
     for row in rows:
         state = "disabled" if row["disabled"] else "active"
         click.echo(
-            f"{row['client_id']}  {row['name']}  [{state}]  grants={row['active_grants']}  "
+            f"{row['client_id']}  {row['name']}  [{state}, {row['kind']}]  "
+            f"grants={row['active_grants']}  last_token={row['last_used_at'] or 'never'}  "
             f"scope={row['scope']!r}  redirect_uris={' '.join(row['redirect_uris'])}"
         )
 
@@ -156,6 +158,25 @@ def rotate_secret(client_ref: str, as_json: bool) -> None:
     _print_secret(
         client, secret, as_json, f"New secret for {client.name!r} (the old one no longer works)."
     )
+
+
+@clients.command("prune")
+@click.option(
+    "--unused-days",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Remove self-registered clients with no token for this many days.",
+)
+@json_option
+def prune(unused_days: int, as_json: bool) -> None:
+    """Delete dynamic registrations that never got a token or went unused for N days."""
+    removed = prune_dynamic_clients(unused_days)
+    commit()
+    if as_json:
+        click.echo(json.dumps({"removed": removed, "unused_days": unused_days}))
+    else:
+        click.echo(f"Removed {removed} unused dynamic client(s) (unused for {unused_days}+ days).")
 
 
 def _simple(name: str, action: Callable[[OAuthClient], Any], done: str, help_text: str) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from plugin.accounts.models import User
 from plugin.accounts.sessions import get_current_user, login_required
 from plugin.database import commit
+from plugin.extensions import db
+from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import describe
-from plugin.oauth.server import server
 from plugin.oauth.services import connected_apps, find_client, revoke_consent
 from plugin.oauth.views import bp
 
@@ -23,8 +25,9 @@ def app_asking(next_target: str) -> str | None:
     client_ids = parse_qs(parts.query).get("client_id", [])
     if parts.path != url_for("oauth.authorize") or len(client_ids) != 1:
         return None
-    client = server.query_client(client_ids[0])
-    return client.name if client else None
+    # A stored client only: a login page never fetches a metadata document.
+    client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_ids[0]))
+    return client.name if client and not client.is_disabled else None
 
 
 def connected_apps_panel(user: User) -> str:

@@ -20,10 +20,11 @@ from plugin.clock import utcnow
 from plugin.database import commit, discard_work, rows_affected
 from plugin.digests import digest
 from plugin.extensions import db
-from plugin.oauth.lookup import find_token_row, is_refresh_token_active
+from plugin.oauth.lookup import find_token_row, is_access_token_active, is_refresh_token_active
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 from plugin.oauth.resources import InvalidTargetError, resolve_resource
 from plugin.oauth.services import revoke_tokens
+from plugin.oauth.tokens import open_retry_answer, seal_retry_answer
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -162,11 +163,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     # Rotation: every refresh returns a new refresh token and retires the old one.
     INCLUDE_NEW_REFRESH_TOKEN = True
 
+    # Set when a public client retries the refresh it just made: the same pair is answered.
+    retry_answer: dict[str, Any] | None = None
+
     def authenticate_refresh_token(self, refresh_token: str) -> OAuthToken | None:
         row = find_token_row(refresh_token, "refresh_token")
         if row is None:
             raise InvalidGrantError("The refresh token is not valid.")
         if row.refreshed_at is not None:
+            self.retry_answer = self._answer_retry(row, refresh_token)
+            if self.retry_answer is not None:
+                return row
             # A retired refresh token came back: someone holds a copy. End the whole family.
             revoke_and_refuse(
                 "The refresh token was already used; every token of this grant is now revoked.",
@@ -180,6 +187,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token has expired or been revoked.")
         return row
 
+    def _answer_retry(self, row: OAuthToken, refresh_token: str) -> dict[str, Any] | None:
+        """The pair this token was rotated into, if this is a benign retry within the grace.
+
+        A public client that lost the answer to its refresh (a dropped connection) sends the
+        old token again; within ``REFRESH_RETRY_GRACE`` seconds, and while the new pair is
+        still unused, it gets that same pair instead of a revoked grant.
+        """
+        grace = timedelta(seconds=current_app.config["REFRESH_RETRY_GRACE"])
+        if not row.retry_answer or row.refreshed_at is None or row.refreshed_at + grace < utcnow():
+            return None
+        body = open_retry_answer(row.retry_answer, refresh_token)
+        successor = find_token_row(body["refresh_token"], "refresh_token") if body else None
+        if body is None or successor is None or successor.family_id != row.family_id:
+            return None
+        if not is_refresh_token_active(successor) or not is_access_token_active(successor):
+            return None
+        remaining = successor.access_expires_at - utcnow()
+        return {**body, "expires_in": max(0, int(remaining.total_seconds()))}
+
     def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
         user = refresh_token.user
         return None if user.is_disabled else user
@@ -188,10 +214,26 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         super().validate_token_request()
         check_same_resource(self.request, self.request.refresh_token.resource)
 
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        if self.retry_answer is not None:
+            record(
+                "token.refresh_retried",
+                subject=f"user:{self.request.refresh_token.user_id}",
+                client=self.request.client.client_id,
+            )
+            return 200, self.retry_answer, self.TOKEN_RESPONSE_HEADER
+        response: tuple[int, dict[str, Any], list[tuple[str, str]]]
+        response = super().create_token_response()
+        return response
+
     def revoke_old_credential(self, refresh_token: OAuthToken) -> None:
         # Of several parallel refreshes with one token, only the first UPDATE matches; the
         # others roll their new tokens back and get invalid_grant.
         now = utcnow()
+        answer = None
+        issued: dict[str, Any] | None = getattr(self.request, "issued_token", None)
+        if refresh_token.client.is_public and issued and current_app.config["REFRESH_RETRY_GRACE"]:
+            answer = seal_retry_answer(issued, self.request.form["refresh_token"])
         retired = rows_affected(
             sa.update(OAuthToken)
             .where(
@@ -199,7 +241,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
                 OAuthToken.refreshed_at.is_(None),
                 OAuthToken.revoked_at.is_(None),
             )
-            .values(refreshed_at=now, revoked_at=now),
+            .values(refreshed_at=now, revoked_at=now, retry_answer=answer),
             synchronize=False,
         )
         if retired != 1:

@@ -14,13 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Response, current_app, jsonify, request
 
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import commit
 from plugin.digests import digest
-from plugin.extensions import csrf, db, limiter
+from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import ordered, scopes
 from plugin.oauth.services import (
@@ -29,7 +27,6 @@ from plugin.oauth.services import (
     delete_client,
     validate_redirect_uri,
 )
-from plugin.oauth.views import bp
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 
@@ -169,35 +166,3 @@ def prune_dynamic_clients(unused_days: int) -> int:
     for client in stale:
         delete_client(client)
     return len(stale)
-
-
-def _error(status: int, error: str, description: str) -> Response:
-    response = jsonify({"error": error, "error_description": description})
-    response.status_code = status
-    return response
-
-
-@bp.post("/oauth/register")
-@csrf.exempt
-@limiter.limit(lambda: current_app.config["REGISTRATION_RATE_LIMIT"], scope="oauth-register")
-def register_client() -> Response:
-    if not current_app.config["OAUTH_DCR_ENABLED"]:
-        response = _error(404, "not_found", "This server does not accept client registrations.")
-    else:
-        metadata = request.get_json(silent=True) if request.is_json else None
-        if not isinstance(metadata, dict):
-            response = _error(
-                400, "invalid_client_metadata", "Send the client metadata as a JSON object."
-            )
-        else:
-            try:
-                client, _created = register_dynamic_client(metadata)
-            except RegistrationError as error:
-                response = _error(400, error.error, str(error))
-            else:
-                commit()
-                response = jsonify(registration_response(client))
-                # 201 for a repeat too: some clients accept nothing else.
-                response.status_code = 201
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -26,6 +26,7 @@ from plugin.oauth.grants import (
     RefreshTokenGrant,
     ResourceIndicator,
 )
+from plugin.oauth.metadata_documents import is_metadata_url, metadata_client
 from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, AuthorizationCode, OAuthClient, OAuthToken
 from plugin.oauth.requests import OAuthRequest
 from plugin.oauth.scopes import ordered, scopes
@@ -40,6 +41,8 @@ class AuthorizationServer(FlaskAuthorizationServer):
     def query_client(self, client_id: str) -> OAuthClient | None:
         if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
             return None
+        if is_metadata_url(client_id):
+            return metadata_client(client_id)
         client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
         # A disabled client is treated as unknown: no redirect, no tokens.
         return client if client and not client.is_disabled else None
@@ -86,6 +89,8 @@ class AuthorizationServer(FlaskAuthorizationServer):
             resource=previous.resource if previous else code.resource if code else None,
         )
         request.client.last_used_at = row.issued_at
+        # The refresh grant seals this answer for a retry (grants.RefreshTokenGrant).
+        request.issued_token = token
         record(
             "token.refreshed" if previous else "token.issued",
             actor=request.user,

@@ -363,6 +363,7 @@ def client_as_dict(client: OAuthClient, **extra: Any) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
         "name": client.name,
+        "kind": client.kind,
         "redirect_uris": list(client.redirect_uris),
         "scope": client.scope,
         "public": client.is_public,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import secrets
 from datetime import timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 from plugin.accounts.models import User
@@ -67,4 +74,30 @@ def issue_tokens(
     body = token_response(scope)
     store_tokens(body, client, user, resource=resource)
     db.session.flush()
+    return body
+
+
+def _retry_key(refresh_token: str) -> bytes:
+    # Derived from the refresh token's value, which is never stored: the digest kept in the
+    # database does not yield it, so a copy of the database cannot read the sealed answer.
+    salt = str(current_app.config["SECRET_KEY"]).encode()
+    kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=b"refresh-retry-answer")
+    return kdf.derive(refresh_token.encode())
+
+
+def seal_retry_answer(body: dict[str, Any], refresh_token: str) -> str:
+    """The new token pair, encrypted so that only the holder of ``refresh_token`` opens it."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(_retry_key(refresh_token)).encrypt(nonce, json.dumps(body).encode(), None)
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def open_retry_answer(sealed: str, refresh_token: str) -> dict[str, Any] | None:
+    """The pair ``seal_retry_answer`` sealed with ``refresh_token``, or None."""
+    try:
+        raw = base64.b64decode(sealed)
+        plain = AESGCM(_retry_key(refresh_token)).decrypt(raw[:12], raw[12:], None)
+    except (ValueError, InvalidTag):
+        return None
+    body: dict[str, Any] = json.loads(plain)
     return body

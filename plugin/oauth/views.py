@@ -8,6 +8,8 @@ from authlib.oauth2 import OAuth2Error
 from flask import (
     Blueprint,
     Response,
+    current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -21,6 +23,12 @@ from plugin.audit.services import record
 from plugin.config import text_setting
 from plugin.database import commit, discard_work
 from plugin.extensions import csrf, limiter
+from plugin.oauth.consent import describe_origin
+from plugin.oauth.registration import (
+    RegistrationError,
+    register_dynamic_client,
+    registration_response,
+)
 from plugin.oauth.scopes import describe
 from plugin.oauth.server import issuer, server
 from plugin.oauth.services import consent_covers, give_consent
@@ -65,7 +73,11 @@ def authorize() -> ResponseReturnValue:
     scope = grant.request.scope or ""
     if request.method == "GET" and not consent_covers(user, client, scope):
         return render_template(
-            "oauth/consent.html", client=client, scopes=describe(scope), user=user
+            "oauth/consent.html",
+            client=client,
+            scopes=describe(scope),
+            user=user,
+            origin=describe_origin(client, grant.redirect_uri),
         )
     if request.method == "GET" or request.form.get("decision") == "allow":
         if request.method == "POST":
@@ -118,4 +130,37 @@ def _endpoint_response(respond: Callable[[], Response]) -> Response:
         discard_work()
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _error(status: int, error: str, description: str) -> Response:
+    response = jsonify({"error": error, "error_description": description})
+    response.status_code = status
+    return response
+
+
+@bp.post("/oauth/register")
+@csrf.exempt
+@limiter.limit(text_setting("REGISTRATION_RATE_LIMIT"), scope="oauth-register")
+def register_client() -> Response:
+    """RFC 7591 registration of a public client (``registration.register_dynamic_client``)."""
+    if not current_app.config["OAUTH_DCR_ENABLED"]:
+        response = _error(404, "not_found", "This server does not accept client registrations.")
+    else:
+        metadata = request.get_json(silent=True) if request.is_json else None
+        if not isinstance(metadata, dict):
+            response = _error(
+                400, "invalid_client_metadata", "Send the client metadata as a JSON object."
+            )
+        else:
+            try:
+                client, _created = register_dynamic_client(metadata)
+            except RegistrationError as error:
+                response = _error(400, error.error, str(error))
+            else:
+                commit()
+                response = jsonify(registration_response(client))
+                # 201 for a repeat too: some clients accept nothing else.
+                response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
     return response
