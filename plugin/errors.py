@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
@@ -52,7 +52,7 @@ def json_error(status: int, description: str, **extra: Any) -> Response:
 def _handle_http(error: HTTPException) -> BaseResponse:
     if error.response is not None:
         # The raiser built the whole answer (a resource server's challenge, for one).
-        return error.response
+        return cast(BaseResponse, error.response)
     if type(error).__module__.startswith("authlib."):
         # Authlib's OAuth errors already carry their RFC 6749/6750 body and headers.
         return error.get_response()

@@ -108,7 +108,9 @@ def validate_document(url: str, document: dict[str, Any]) -> dict[str, Any]:
     if "client_secret" in document or "client_secret_expires_at" in document:
         raise FetchError("a metadata document must not carry a client secret")
     _auth_method(document)
-    fields = {key: document[key] for key in ("redirect_uris", "client_name") if key in document}
+    fields: dict[str, Any] = {
+        key: document[key] for key in ("redirect_uris", "client_name") if key in document
+    }
     fields["grant_types"] = document.get("grant_types", list(GRANT_TYPES))
     fields["response_types"] = document.get("response_types", ["code"])
     if isinstance(document.get("scope"), str):

@@ -139,9 +139,6 @@ def _error(status: int, error: str, description: str) -> Response:
     return response
 
 
-@bp.post("/oauth/register")
-@csrf.exempt
-@limiter.limit(text_setting("REGISTRATION_RATE_LIMIT"), scope="oauth-register")
 def register_client() -> Response:
     """RFC 7591 registration of a public client (``registration.register_dynamic_client``)."""
     if not current_app.config["OAUTH_DCR_ENABLED"]:
@@ -164,3 +161,14 @@ def register_client() -> Response:
                 response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+_limited_registration: Callable[[], Response] = limiter.limit(
+    text_setting("REGISTRATION_RATE_LIMIT"), scope="oauth-register"
+)(register_client)
+bp.add_url_rule(
+    "/oauth/register",
+    endpoint="register_client",
+    view_func=csrf.exempt(_limited_registration),
+    methods=["POST"],
+)
