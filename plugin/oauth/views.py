@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from flask import (
@@ -32,6 +33,7 @@ from plugin.oauth.registration import (
 from plugin.oauth.scopes import describe
 from plugin.oauth.server import issuer, server
 from plugin.oauth.services import consent_covers, give_consent
+from plugin.web import CSP
 
 bp = Blueprint("oauth", __name__)
 
@@ -72,13 +74,16 @@ def authorize() -> ResponseReturnValue:
     client = grant.client
     scope = grant.request.scope or ""
     if request.method == "GET" and not consent_covers(user, client, scope):
-        return render_template(
-            "oauth/consent.html",
-            client=client,
-            scopes=describe(scope),
-            user=user,
-            origin=describe_origin(client, grant.redirect_uri),
+        page = current_app.make_response(
+            render_template(
+                "oauth/consent.html",
+                client=client,
+                scopes=describe(scope),
+                user=user,
+                origin=describe_origin(client, grant.redirect_uri),
+            )
         )
+        return allow_form_redirect(page, grant.redirect_uri)
     if request.method == "GET" or request.form.get("decision") == "allow":
         if request.method == "POST":
             give_consent(user, client, scope)
@@ -89,6 +94,20 @@ def authorize() -> ResponseReturnValue:
     # The consent and the code it produced are saved together, or neither is.
     commit()
     return response
+
+
+def allow_form_redirect(page: Response, redirect_uri: str | None) -> Response:
+    """Let the consent form's answer redirect to a desktop app's http loopback callback.
+
+    Browsers apply the page's ``form-action`` to where the form's POST redirects; ``https:``
+    covers web clients, a loopback callback needs its own origin named.
+    """
+    parts = urlsplit(redirect_uri or "")
+    if parts.scheme == "http" and parts.netloc:
+        page.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self' https:", f"form-action 'self' https: http://{parts.netloc}"
+        )
+    return page
 
 
 def _authorization_error(error: OAuth2Error) -> ResponseReturnValue:
