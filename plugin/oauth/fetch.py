@@ -58,6 +58,19 @@ def check_address(address: Address, *, allow_loopback: bool) -> None:
         raise FetchError(f"{address} is not a public address")
 
 
+def _connect(address: Address, port: int, timeout: float) -> socket.socket:
+    # A socket to the literal address: nothing here resolves a name a second time.
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((str(address), port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """An HTTPS connection to an address chosen beforehand, verifying the certificate for
     the host name."""
@@ -67,7 +80,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((str(self._address), self.port), self.timeout)
+        sock = _connect(self._address, self.port, self.timeout or TIMEOUT)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
@@ -77,7 +90,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((str(self._address), self.port), self.timeout)
+        self.sock = _connect(self._address, self.port, self.timeout or TIMEOUT)
 
 
 def fetch_json(url: str, *, allow_loopback: bool = False) -> Fetched:
