@@ -115,9 +115,7 @@ def test_every_admin_form_refuses_a_missing_or_foreign_csrf_token(
     with app.app_context():
         assert db.session.get(User, user.id).is_disabled is False
         assert db.session.get(User, user.id).is_admin is False
-        events = db.session.scalars(
-            sa.select(AuditEvent.event).where(AuditEvent.id > before)
-        ).all()
+        events = db.session.scalars(sa.select(AuditEvent.event).where(AuditEvent.id > before)).all()
         assert not [
             e
             for e in events

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.oauth.connector_helpers import DocumentHost, add_protected_mcp_route, client_document
 
 ACCESS_TTL = 4

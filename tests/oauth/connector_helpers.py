@@ -31,7 +31,7 @@ class DocumentHost:
         host = self
 
         class RequestHandler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 host.hits.append(self.path)
                 route = host.routes.get(self.path.split("?")[0])
                 if route is None:

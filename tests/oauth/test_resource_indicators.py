@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_token
+from tests.helpers import make_token
 from tests.oauth.conftest import authorize_url, callback_params, pkce_pair
 from tests.oauth.connector_helpers import add_protected_mcp_route
 
