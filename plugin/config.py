@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_AUTH_FAILURE_LIMIT": "10 per minute",
     "API_RATE_LIMIT": "600 per minute",
     "RATELIMIT_ENABLED": True,
+    "MCP_ENABLED": True,
 }
 
 INT_KEYS = (
@@ -107,7 +108,7 @@ def _coerce_and_validate(app: Flask) -> None:
             ) from None
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
-    for key in ("RATELIMIT_ENABLED",):
+    for key in ("RATELIMIT_ENABLED", "MCP_ENABLED"):
         if isinstance(config[key], str):
             config[key] = config[key].strip().lower() not in ("0", "false", "no", "off")
 
