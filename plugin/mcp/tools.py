@@ -9,6 +9,7 @@ through ``run_operation``, exactly as ``/api`` does.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -45,6 +46,18 @@ def required_scope(registered: RegisteredOperation) -> str | None:
     return registered.operation.scope
 
 
+MAX_TITLE = 64
+
+
+def tool_title(summary: str, operation_id: str) -> str:
+    """The summary when it is short enough for a title, else the operationId in words."""
+    short = summary.rstrip(".")
+    if len(short) <= MAX_TITLE:
+        return short
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", operation_id).replace("_", " ").lower()
+    return words[:1].upper() + words[1:]
+
+
 def tool_for(app: Flask, registered: RegisteredOperation) -> types.Tool:
     """The MCP description of one operation."""
     operation = registered.operation
@@ -53,7 +66,7 @@ def tool_for(app: Flask, registered: RegisteredOperation) -> types.Tool:
     scopes = [operation.scope] if operation.scope else []
     return types.Tool(
         name=operation.operation_id,
-        title=operation.summary.rstrip("."),
+        title=tool_title(operation.summary, operation.operation_id),
         description=" ".join(filter(None, (operation.summary, operation.description))),
         input_schema=schemas.input,
         output_schema=schemas.output,

@@ -9,6 +9,7 @@ from plugin.chatgpt.openapi import operation_schemas
 from plugin.chatgpt.operations import operations
 from plugin.confirmations.models import PendingAction
 from plugin.extensions import db
+from plugin.mcp.tools import MAX_TITLE, tool_title
 from plugin.todos.models import Todo
 from tests.conftest import make_token
 from tests.mcp.mcp_helpers import Mcp
@@ -25,7 +26,8 @@ def test_every_operation_is_a_tool_described_by_its_declaration(app, mcp):
             schemas = operation_schemas(app, operation.operation_id)
             assert tool["inputSchema"] == schemas.input
             assert tool.get("outputSchema") == schemas.output
-            assert operation.summary.rstrip(".") == tool["title"]
+            assert tool["title"] == tool_title(operation.summary, operation.operation_id)
+            assert 0 < len(tool["title"]) <= MAX_TITLE
             assert operation.summary in tool["description"]
             hints = tool["annotations"]
             assert hints["readOnlyHint"] is (entry.method == "GET")
