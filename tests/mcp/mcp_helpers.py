@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 LEGACY = "2025-11-25"
@@ -65,3 +66,13 @@ class Mcp:
 
     def tools(self) -> dict[str, dict[str, Any]]:
         return {tool["name"]: tool for tool in self.result("tools/list")["tools"]}
+
+
+def confirm_form(html: str, csrf_token: str) -> dict[str, str]:
+    """What the confirm page's Confirm button posts (the summary fingerprint included)."""
+    shown = re.search(r'name="shown" value="([^"]*)"', html)
+    return {
+        "decision": "confirm",
+        "csrf_token": csrf_token,
+        "shown": shown.group(1) if shown else "",
+    }

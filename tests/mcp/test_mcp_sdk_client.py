@@ -17,14 +17,9 @@ from mcp.shared.exceptions import MCPError
 from plugin import create_app
 from plugin.extensions import db
 from plugin.todos.models import Todo
-from tests.conftest import (
-    PASSWORD,
-    base_config,
-    csrf_token_from,
-    make_oauth_client,
-    make_token,
-    make_user,
-)
+from tests.conftest import base_config
+from tests.helpers import PASSWORD, csrf_token_from, make_oauth_client, make_token, make_user
+from tests.mcp.mcp_helpers import confirm_form
 from tests.production import servers
 
 MODES = ["legacy", "2026-07-28"]
@@ -104,7 +99,7 @@ def _confirm(confirm_url: str, base: str) -> None:
     assert page.status_code == 200
     done = browser.post(
         confirm_url,
-        data={"decision": "confirm", "csrf_token": csrf_token_from(page.text)},
+        data=confirm_form(page.text, csrf_token_from(page.text)),
         timeout=10,
     )
     assert done.status_code == 200

@@ -11,8 +11,8 @@ from plugin.confirmations.models import PendingAction
 from plugin.extensions import db
 from plugin.mcp.tools import MAX_TITLE, tool_title
 from plugin.todos.models import Todo
-from tests.conftest import make_token
-from tests.mcp.mcp_helpers import Mcp
+from tests.helpers import csrf_token_from, make_token
+from tests.mcp.mcp_helpers import Mcp, confirm_form
 
 
 def test_every_operation_is_a_tool_described_by_its_declaration(app, mcp):
@@ -61,8 +61,8 @@ def test_a_todo_goes_through_create_list_update_and_a_confirmed_delete(app, mcp,
 
     auth.login()
     path = answer["confirm_url"].removeprefix("http://localhost")
-    token = auth.csrf(path)
-    auth.client.post(path, data={"decision": "confirm", "csrf_token": token})
+    html = auth.client.get(path).get_data(as_text=True)
+    auth.client.post(path, data=confirm_form(html, csrf_token_from(html)))
     with app.app_context():
         assert db.session.get(Todo, todo["id"]) is None
     status = mcp.call("getActionStatus", {"action_id": answer["action_id"]})
@@ -84,7 +84,7 @@ def test_invalid_arguments_come_back_as_fixable_tool_errors(mcp):
 
 def test_someone_elses_todo_is_not_found(app, client, mcp, oauth_client):
     todo_id = mcp.call("createTodo", {"title": "Mine"})["structuredContent"]["id"]
-    from tests.conftest import make_user
+    from tests.helpers import make_user
 
     other = make_user(app, "other@example.com")
     theirs = Mcp(client, make_token(app, other, oauth_client)["access_token"], mcp.era)
