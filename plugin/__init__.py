@@ -49,10 +49,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Let each feature add its blueprints, scopes, paths and hooks, lowest layer first."""
-    from plugin import accounts, admin, chatgpt, confirmations, health, oauth, todos
+    from plugin import accounts, admin, chatgpt, confirmations, health, mcp, oauth, todos
 
     app.register_blueprint(health.bp)
-    for feature in (accounts, oauth, chatgpt, confirmations, todos, admin):
+    for feature in (accounts, oauth, chatgpt, confirmations, todos, mcp, admin):
         feature.init_app(app)
 
 

@@ -78,14 +78,20 @@ def make_oauth_client(
         return ClientCredentials(row.id, row.client_id, secret, redirect_uri)
 
 
-def make_token(app, user, oauth_client, scope="todos:read todos:write") -> dict:
+def make_token(
+    app, user, oauth_client, scope="todos:read todos:write", resource: str | None = None
+) -> dict:
+    """A stored token pair, for ``/api`` or (``resource``) the resource at that URL."""
     from plugin.accounts.models import User
     from plugin.oauth.models import OAuthClient
     from plugin.oauth.tokens import issue_tokens
 
     with app.app_context():
         body = issue_tokens(
-            db.session.get(OAuthClient, oauth_client.id), db.session.get(User, user.id), scope
+            db.session.get(OAuthClient, oauth_client.id),
+            db.session.get(User, user.id),
+            scope,
+            resource=resource,
         )
         db.session.commit()
         return body

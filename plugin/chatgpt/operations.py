@@ -141,19 +141,22 @@ def api_operation(
                 return json_error(error.status, error.description, **extra)
             return http_response(result)
 
-        limited = limiter.shared_limit(
-            text_setting("API_RATE_LIMIT"),
-            scope="api",
-            key_func=_api_rate_key,
-            error_message=TOO_MANY,
-        )(handle)
-        protected: Callable[..., Response] = require_oauth(scope)(limited)
+        protected: Callable[..., Response] = require_oauth(scope)(limit_like_api(handle))
         setattr(protected, DECLARATION, declared)
         # Bearer tokens, not cookies, authenticate these calls: there is nothing to forge.
         exempted: Callable[..., Response] = csrf.exempt(protected)
         return exempted
 
     return decorate
+
+
+def limit_like_api(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Count each call of ``view`` against the person's API rate limit, shared by every
+    surface that runs operations; the caller must have checked the token already."""
+    limited: Callable[..., Response] = limiter.shared_limit(
+        text_setting("API_RATE_LIMIT"), scope="api", key_func=_api_rate_key, error_message=TOO_MANY
+    )(view)
+    return limited
 
 
 def _api_rate_key() -> str:

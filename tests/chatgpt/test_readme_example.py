@@ -10,6 +10,8 @@ import pytest
 
 from plugin.chatgpt.operations import find_operation
 from tests.helpers import make_token
+from tests.mcp.conftest import mcp_url
+from tests.mcp.mcp_helpers import Mcp
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -43,3 +45,11 @@ def test_the_readme_endpoint_is_documented_and_protected(
     response = client.get("/api/greeting", headers={"Authorization": f"Bearer {granted}"})
     assert response.status_code == 200
     assert response.json == {"message": f"Hello, {user.email}!"}
+
+    # The same declaration is an MCP tool, with nothing more written.
+    for_mcp = make_token(app, user, oauth_client, scope="notes:read", resource=mcp_url(app))
+    mcp = Mcp(client, for_mcp["access_token"])
+    tools = mcp.tools()
+    assert tools["getGreeting"]["annotations"]["readOnlyHint"] is True
+    answer = mcp.call("getGreeting", {})
+    assert answer["structuredContent"] == {"message": f"Hello, {user.email}!"}

@@ -1,0 +1,191 @@
+"""The official MCP SDK, driven from a Flask view: one request in, one JSON answer out.
+
+The SDK's streamable-HTTP session manager (stateless, JSON responses) does the protocol for
+both eras: the legacy handshake (2025-06-18, 2025-11-25) and 2026-07-28's per-request
+``_meta``, ``server/discover`` and header checks. Each worker thread keeps one event loop
+and one running manager, made on its first ``/mcp`` request (so after gunicorn forks), and
+runs each exchange to completion on that loop *in the request's own thread*. The SDK's
+handlers therefore see Flask's request context (contextvars are copied into every task),
+and the view code they call behaves exactly as under ``/api``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import mcp_types as types
+from flask import current_app, request
+from mcp.server.lowlevel.server import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+from starlette.types import Message
+
+from plugin.database import discard_work
+from plugin.mcp import tools
+
+log = logging.getLogger(__name__)
+
+# Larger bodies are refused before they are read (the SDK's own limit is 4 MiB).
+MAX_BODY = 1024 * 1024
+SERVER_ERROR = "Something went wrong on the server; nothing was changed. Try again later."
+
+
+async def _list_tools(
+    ctx: Any, params: types.PaginatedRequestParams | None
+) -> types.ListToolsResult:
+    return types.ListToolsResult(tools=tools.list_tools())
+
+
+async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    try:
+        return tools.call_tool(params.name, params.arguments or {})
+    except tools.UnknownTool:
+        raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}") from None
+    except Exception:
+        # Logged with its traceback here; the caller learns only that it failed.
+        log.exception("tool %s failed", params.name)
+        discard_work()
+        return types.CallToolResult(content=[types.TextContent(text=SERVER_ERROR)], is_error=True)
+
+
+def build_server(name: str, instructions: str) -> Server[Any]:
+    return Server(
+        name,
+        version="1.0.0",
+        instructions=instructions,
+        on_list_tools=_list_tools,
+        on_call_tool=_call_tool,
+    )
+
+
+def security_settings() -> TransportSecuritySettings:
+    """The SDK's Host and Origin allowlist: the public origin, or off when it is not fixed.
+
+    Without ``PLUGIN_BASE_URL`` the app answers on whatever host it is reached by (local
+    development, tests), and the view's own Origin check still applies.
+    """
+    base = current_app.config["PLUGIN_BASE_URL"]
+    if not base:
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[urlsplit(base).netloc],
+        allowed_origins=[base, *current_app.config["CORS_ORIGINS"]],
+    )
+
+
+@dataclass
+class Answer:
+    status: int = 500
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytearray = field(default_factory=bytearray)
+
+
+class ThreadRunner:
+    """One event loop and one running session manager for the thread that made them."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.manager = StreamableHTTPSessionManager(
+            app=Server("placeholder"),
+            json_response=True,
+            stateless=True,
+            max_request_body_size=MAX_BODY,
+        )
+        ready = asyncio.Event()
+        # An empty context: the manager outlives the request that happened to start it.
+        self._holder = self.loop.create_task(self._hold(ready), context=contextvars.Context())
+        self.loop.run_until_complete(ready.wait())
+
+    async def _hold(self, ready: asyncio.Event) -> None:
+        async with self.manager.run():
+            ready.set()
+            await anyio.sleep_forever()
+
+    def exchange(
+        self, server: Server[Any], settings: TransportSecuritySettings, body: bytes
+    ) -> Answer:
+        # Both are read per request by the manager; this thread is the only one using it.
+        self.manager.app = server
+        self.manager.security_settings = settings
+        return self.loop.run_until_complete(self._exchange(_scope(), body))
+
+    async def _exchange(self, scope: dict[str, Any], body: bytes) -> Answer:
+        answer = Answer()
+        delivered = False
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            # The client stays connected until the answer is written.
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+        async def send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer.status = message["status"]
+                answer.headers = [
+                    (key.decode("latin-1"), value.decode("latin-1"))
+                    for key, value in message.get("headers", [])
+                ]
+            elif message["type"] == "http.response.body":
+                answer.body.extend(message.get("body", b""))
+
+        await self.manager.handle_request(scope, receive, send)
+        return answer
+
+
+_threads = threading.local()
+
+
+def runner() -> ThreadRunner:
+    found: ThreadRunner | None = getattr(_threads, "runner", None)
+    if found is None:
+        found = _threads.runner = ThreadRunner()
+    return found
+
+
+def _scope() -> dict[str, Any]:
+    """This Flask request as an ASGI scope (the body is handed over separately)."""
+    environ = request.environ
+    headers = [
+        (key.lower().encode("latin-1"), value.encode("latin-1"))
+        for key, value in request.headers.items()
+    ]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").removeprefix("HTTP/"),
+        "method": request.method,
+        "scheme": request.scheme,
+        "path": request.path,
+        "raw_path": request.path.encode(),
+        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+        "root_path": "",
+        "headers": headers,
+        "client": (request.remote_addr or "", 0),
+        "server": (environ.get("SERVER_NAME", ""), int(environ.get("SERVER_PORT") or 0)),
+        "state": {},
+    }
+
+
+def answer_request(server: Server[Any], body: bytes) -> Answer:
+    """Let the SDK answer this request, whose body has been read already."""
+    return runner().exchange(server, security_settings(), body)
+
+
+def response_headers(answer: Answer) -> Mapping[str, str]:
+    # Framing is Flask's business; the rest (content type, Allow…) is the SDK's answer.
+    skip = {"content-length", "transfer-encoding", "connection"}
+    return {key: value for key, value in answer.headers if key.lower() not in skip}

@@ -1,0 +1,89 @@
+"""``POST /mcp``: the checks every call shares, then the SDK's answer.
+
+Before the SDK sees a request: a foreign ``Origin`` is refused, the body is bounded, the bearer
+token is checked (with the scope the called tool needs, so a missing one is a 403 naming it)
+and the call counts against the person's API rate limit. Everything after the request is
+Flask's as on ``/api``: request id, log line, security headers, the database session.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import mcp_types as types
+from flask import Blueprint, Response, current_app, request
+from mcp.server.lowlevel.server import Server
+
+from plugin.chatgpt.operations import find_operation, limit_like_api
+from plugin.extensions import csrf
+from plugin.mcp import server
+from plugin.oauth.resources import mcp_resource, require_resource_token
+from plugin.web import public_url
+
+EXTENSION = "plugin.mcp.server"
+
+bp = Blueprint("mcp", __name__)
+
+
+@bp.post("/mcp")
+def endpoint() -> Response:
+    if not _origin_allowed():
+        return jsonrpc_error(403, types.INVALID_REQUEST, "Requests from this origin are refused.")
+    if (request.content_length or 0) > server.MAX_BODY:
+        return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
+    # Read at most one byte past the limit: a chunked body has no length to check first.
+    body = request.stream.read(server.MAX_BODY + 1)
+    if len(body) > server.MAX_BODY:
+        return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
+    require_resource_token(mcp_resource(), _scopes_for(body))
+    return _answer(body)
+
+
+# Bearer tokens, not cookies, authenticate these calls: there is nothing to forge.
+csrf.exempt(endpoint)
+
+
+@limit_like_api
+def _answer(body: bytes) -> Response:
+    sdk: Server[Any] = current_app.extensions[EXTENSION]
+    answer = server.answer_request(sdk, body)
+    return Response(
+        bytes(answer.body), status=answer.status, headers=server.response_headers(answer)
+    )
+
+
+def _origin_allowed() -> bool:
+    # Browsers send Origin; an MCP client's server-side calls usually do not.
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    own = public_url().rstrip("/")
+    return origin == own or origin in current_app.config["CORS_ORIGINS"]
+
+
+def _scopes_for(body: bytes) -> list[str]:
+    """The scope a ``tools/call`` body's tool needs; anything else needs a valid token only."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(message, dict) or message.get("method") != "tools/call":
+        return []
+    params = message.get("params")
+    name = params.get("name") if isinstance(params, dict) else None
+    registered = find_operation(name) if isinstance(name, str) else None
+    if registered is None or not registered.operation.scope:
+        return []
+    return [registered.operation.scope]
+
+
+def jsonrpc_error(status: int, code: int, message: str) -> Response:
+    error = types.JSONRPCError(
+        jsonrpc="2.0", id=None, error=types.ErrorData(code=code, message=message)
+    )
+    return Response(
+        error.model_dump_json(by_alias=True, exclude_none=True),
+        status=status,
+        mimetype="application/json",
+    )
