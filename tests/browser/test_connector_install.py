@@ -3,8 +3,9 @@
 It discovers the server from a 401 on ``/mcp``, registers (by a Client ID Metadata Document
 served on loopback over https, or by Dynamic Client Registration), sends a person through
 sign-up and consent in Chromium, exchanges the code, calls ``/mcp`` and refreshes.
-``/mcp`` here is a test-only route behind ``require_resource_token`` until the MCP server
-lands; the SDK cannot tell the difference at the OAuth level.
+The MCP calls go through the SDK's own client (legacy era for the metadata document, the
+2026-07-28 era for dynamic registration) to the real ``/mcp``: tools/list, getMe, and after the
+access token expired and the SDK refreshed it, createTodo and listTodos.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.helpers import PASSWORD
-from tests.oauth.connector_helpers import DocumentHost, add_protected_mcp_route, client_document
+from tests.oauth.connector_helpers import DocumentHost, client_document
 
 ACCESS_TTL = 4
 
@@ -37,8 +38,7 @@ def app_config(app_config):
 
 @pytest.fixture
 def server(app) -> Iterator[str]:
-    """The app on a loopback port, with a protected ``/mcp`` route."""
-    add_protected_mcp_route(app, ["todos:read"])
+    """The app, MCP endpoint included, on a loopback port."""
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -82,13 +82,16 @@ class MemoryStorage:
 class SdkClient:
     """The SDK's flow on its own event loop in a thread; the browser half stays here."""
 
-    def __init__(self, mcp_url: str, redirect_uri: str, metadata_url: str | None) -> None:
+    def __init__(
+        self, mcp_url: str, redirect_uri: str, metadata_url: str | None, mode: str = "legacy"
+    ) -> None:
         self.auth_urls: queue.Queue[str] = queue.Queue()
         self.callbacks: queue.Queue[tuple[str, str | None, str | None]] = queue.Queue()
         self.results: dict[str, Any] = {}
         self.mcp_url = mcp_url
         self.redirect_uri = redirect_uri
         self.metadata_url = metadata_url
+        self.mode = mode
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -100,7 +103,9 @@ class SdkClient:
 
     async def _flow(self) -> None:
         import httpx2
+        from mcp import Client
         from mcp.client.auth import OAuthClientProvider
+        from mcp.client.streamable_http import streamable_http_client
         from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
         async def redirect_handler(url: str) -> None:
@@ -125,18 +130,21 @@ class SdkClient:
             client_metadata_url=self.metadata_url,
         )
         async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
-            first = await http.post(
-                self.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}
-            )
-            self.results["first"] = (first.status_code, first.json())
-            self.results["client_id"] = storage.client_info.client_id
-            self.results["first_token"] = storage.tokens.access_token
-            await asyncio.sleep(ACCESS_TTL + 1)  # the access token expires: the SDK refreshes
-            second = await http.post(
-                self.mcp_url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}
-            )
-            self.results["second"] = (second.status_code, second.json())
-            self.results["second_token"] = storage.tokens.access_token
+            transport = streamable_http_client(self.mcp_url, http_client=http)
+            async with Client(transport, mode=self.mode) as client:
+                tools = await client.list_tools()
+                self.results["tools"] = {tool.name for tool in tools.tools}
+                me = await client.call_tool("getMe", {})
+                self.results["me"] = me.structured_content
+                self.results["client_id"] = storage.client_info.client_id
+                self.results["first_token"] = storage.tokens.access_token
+                self.results["scope"] = storage.tokens.scope
+                await asyncio.sleep(ACCESS_TTL + 1)  # the access token expires: the SDK refreshes
+                created = await client.call_tool("createTodo", {"title": "Installed by MCP"})
+                self.results["created"] = created.structured_content
+                listed = await client.call_tool("listTodos", {"q": "Installed"})
+                self.results["listed"] = listed.structured_content
+                self.results["second_token"] = storage.tokens.access_token
 
 
 def install(page, sdk: SdkClient, email: str) -> None:
@@ -163,10 +171,14 @@ def install(page, sdk: SdkClient, email: str) -> None:
 
 
 def assert_connected(sdk: SdkClient, email: str) -> None:
-    # The SDK asks for what the 401 challenge named.
-    assert sdk.results["first"] == (200, {"user": email, "scope": "todos:read"})
-    assert sdk.results["second"][0] == 200
+    # The SDK asks for what the 401 challenge named: every scope the app offers.
+    assert set(sdk.results["scope"].split()) == {"todos:read", "todos:write"}
+    assert {"getMe", "createTodo", "listTodos", "deleteTodo"} <= sdk.results["tools"]
+    assert sdk.results["me"]["email"] == email
+    # After the refresh the same session goes on working, with a new access token.
     assert sdk.results["second_token"] != sdk.results["first_token"]
+    items = sdk.results["listed"]["items"]
+    assert [item["id"] for item in items] == [sdk.results["created"]["id"]]
 
 
 def test_sdk_client_installs_by_client_metadata_document(
@@ -183,7 +195,7 @@ def test_sdk_client_installs_by_client_metadata_document(
     metadata_url = documents.url("/desk-agent/client.json")
     documents.serve_json("/desk-agent/client.json", client_document(metadata_url, redirect_uri))
     try:
-        sdk = SdkClient(server + "/mcp", redirect_uri, metadata_url)
+        sdk = SdkClient(server + "/mcp", redirect_uri, metadata_url, mode="legacy")
         install(page, sdk, "cimd@example.com")
     finally:
         documents.stop()
@@ -194,7 +206,7 @@ def test_sdk_client_installs_by_client_metadata_document(
 
 def test_sdk_client_installs_by_dynamic_registration(server, callback_host, page):
     redirect_uri = callback_host.url("/callback")
-    sdk = SdkClient(server + "/mcp", redirect_uri, None)
+    sdk = SdkClient(server + "/mcp", redirect_uri, None, mode="2026-07-28")
     install(page, sdk, "dcr@example.com")
     assert sdk.results["client_id"].startswith("dyn_")
     assert_connected(sdk, "dcr@example.com")
