@@ -12,6 +12,7 @@ and the view code they call behaves exactly as under ``/api``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import threading
@@ -145,14 +146,29 @@ class ThreadRunner:
         await self.manager.handle_request(scope, receive, send)
         return answer
 
+    def close(self) -> None:
+        """Stop the session manager and close the loop (its thread has ended)."""
+        self._holder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            self.loop.run_until_complete(self._holder)
+        self.loop.close()
 
-_threads = threading.local()
+
+_runners: dict[threading.Thread, ThreadRunner] = {}
+_runners_lock = threading.Lock()
 
 
 def runner() -> ThreadRunner:
-    found: ThreadRunner | None = getattr(_threads, "runner", None)
+    """This thread's runner. gunicorn's threads live as long as the worker; a server that
+    makes a thread per request (Werkzeug's, in development) leaves runners behind, and those
+    of ended threads are closed here rather than leaking a loop each."""
+    thread = threading.current_thread()
+    found = _runners.get(thread)
     if found is None:
-        found = _threads.runner = ThreadRunner()
+        with _runners_lock:
+            for ended in [other for other in _runners if not other.is_alive()]:
+                _runners.pop(ended).close()
+            found = _runners[thread] = ThreadRunner()
     return found
 
 

@@ -73,7 +73,9 @@ def tool_for(app: Flask, registered: RegisteredOperation) -> types.Tool:
         annotations=types.ToolAnnotations(
             read_only_hint=read_only,
             destructive_hint=False if read_only else operation.consequential,
-            idempotent_hint=registered.method in IDEMPOTENT_METHODS,
+            # A consequential call opens a new confirmation each time: not idempotent.
+            idempotent_hint=registered.method in IDEMPOTENT_METHODS
+            and not registered.operation.consequential,
             # The person's own data on this server, nothing beyond it.
             open_world_hint=False,
         ),

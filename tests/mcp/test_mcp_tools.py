@@ -34,6 +34,9 @@ def test_every_operation_is_a_tool_described_by_its_declaration(app, mcp):
             assert hints["readOnlyHint"] is (entry.method == "GET")
             if entry.method != "GET":
                 assert hints["destructiveHint"] is operation.consequential
+            if operation.consequential:
+                # Each call opens a new confirmation: calling twice is not calling once.
+                assert hints["idempotentHint"] is False
             scopes = [operation.scope] if operation.scope else []
             assert tool["_meta"]["securitySchemes"] == [{"type": "oauth2", "scopes": scopes}]
 
