@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, url_for
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 
 from plugin.accounts.forms import ConfirmForm, DeleteAccountForm
 from plugin.accounts.lifecycle import delete_account, export_account
 from plugin.accounts.pages import TOO_MANY, see_other
 from plugin.accounts.services import AccountError
-from plugin.accounts.sessions import get_current_user, login_required, logout_user
+from plugin.accounts.sessions import login_required, logout_user, signed_in_user
 from plugin.accounts.throttle import shown_again
 from plugin.accounts.views import account_page
 from plugin.config import text_setting
@@ -23,10 +24,10 @@ bp = Blueprint("account_data", __name__)
 
 @bp.post("/account/export")
 @login_required
-def export() -> Response:
+def export() -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         return see_other(url_for("accounts.account"))
-    user = get_current_user()
+    user = signed_in_user()
     document = export_account(user)
     commit()
     response = Response(
@@ -46,8 +47,8 @@ def export() -> Response:
     error_message=TOO_MANY,
     scope="account-delete-ip",
 )
-def delete() -> Response | str:
-    user = get_current_user()
+def delete() -> ResponseReturnValue:
+    user = signed_in_user()
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return account_page(delete_form=form)

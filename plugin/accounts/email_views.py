@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, render_template, url_for
+from flask import Blueprint, current_app, flash, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from plugin.accounts.emails import (
     LINK_INVALID,
@@ -16,7 +17,7 @@ from plugin.accounts.emails import (
 from plugin.accounts.forms import ChangeEmailForm, NextForm
 from plugin.accounts.pages import MAIL_FAILED, next_target, see_other
 from plugin.accounts.services import AccountError
-from plugin.accounts.sessions import get_current_user, login_required, safe_next
+from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_user
 from plugin.accounts.views import account_page
 from plugin.database import commit
 from plugin.extensions import db
@@ -31,9 +32,9 @@ def _link_refused(error: AccountError) -> tuple[str, int]:
 
 @bp.get("/verify-email")
 @login_required
-def verification_needed() -> Response | str:
+def verification_needed() -> ResponseReturnValue:
     """Where an install waits until the person has verified their address."""
-    user = get_current_user()
+    user = signed_in_user()
     target = next_target()
     if user.email_verified_at is not None:
         return see_other(safe_next(target))
@@ -44,8 +45,8 @@ def verification_needed() -> Response | str:
 
 @bp.post("/verify-email/send")
 @login_required
-def send_verification_again() -> Response:
-    user = get_current_user()
+def send_verification_again() -> ResponseReturnValue:
+    user = signed_in_user()
     form = NextForm()
     target = next_target()
     back = url_for("account_email.verification_needed", next=target) if target else None
@@ -64,7 +65,7 @@ def send_verification_again() -> Response:
 
 
 @bp.get("/verify-email/<token>")
-def verify(token: str) -> Response | tuple[str, int]:
+def verify(token: str) -> ResponseReturnValue:
     try:
         user, return_to = verify_email(token)
     except AccountError as error:
@@ -80,8 +81,8 @@ def verify(token: str) -> Response | tuple[str, int]:
 
 @bp.post("/account/email")
 @login_required
-def change_email() -> Response | str:
-    user = get_current_user()
+def change_email() -> ResponseReturnValue:
+    user = signed_in_user()
     form = ChangeEmailForm()
     if not form.validate_on_submit():
         return account_page(email_form=form)
@@ -106,7 +107,7 @@ def change_email() -> Response | str:
 
 
 @bp.route("/account/email/<token>", methods=["GET", "POST"])
-def confirm_change(token: str) -> Response | tuple[str, int] | str:
+def confirm_change(token: str) -> ResponseReturnValue:
     # A button, not the link itself: mail scanners that open links must not change anything.
     pending = find_email_change(token)
     if pending is None:

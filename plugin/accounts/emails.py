@@ -34,7 +34,7 @@ LINK_INVALID = "This link is invalid, expired or already used."
 
 
 def _minutes(setting: str) -> int:
-    return max(1, current_app.config[setting] // 60)
+    return max(1, int(current_app.config[setting]) // 60)
 
 
 def _stored_target(return_to: str | None) -> str | None:
@@ -81,7 +81,9 @@ def send_reset_link(email: str, *, return_to: str | None = None) -> bool:
     return sent
 
 
-def _email_link(user: User, purpose: str, address: str, ttl_key: str, return_to: str | None):
+def _email_link(
+    user: User, purpose: str, address: str, ttl_key: str, return_to: str | None
+) -> tuple[str, EmailToken]:
     token = new_secret()
     row = EmailToken(
         user_id=user.id,

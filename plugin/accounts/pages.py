@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, redirect, request
+from flask import redirect, request
+from werkzeug.wrappers import Response
 
 from plugin.accounts.sessions import safe_next
 

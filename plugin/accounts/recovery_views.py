@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, render_template, url_for
+from flask import Blueprint, current_app, flash, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 
 from plugin.accounts.emails import send_reset_link
@@ -28,7 +29,7 @@ SENT = (
     error_message=TOO_MANY,
     scope="forgot-password-ip",
 )
-def forgot_password() -> Response | str:
+def forgot_password() -> ResponseReturnValue:
     target = next_target()
     form = ForgotPasswordForm(next=target)
     if form.validate_on_submit():

@@ -20,10 +20,11 @@ import hashlib
 import hmac
 import logging
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse_many
+from werkzeug.wrappers import Response
 
 from plugin.accounts.addresses import normalize_email
 from plugin.extensions import limiter
@@ -52,14 +53,16 @@ def account_key() -> str:
     return "login-account:" + _email()
 
 
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
 def _tag(email: str) -> str:
-    return hmac.new(current_app.secret_key.encode(), email.encode(), hashlib.sha256).hexdigest()[
-        :24
-    ]
+    return hmac.new(_secret().encode(), email.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="known-accounts")
+    return URLSafeSerializer(_secret(), salt="known-accounts")
 
 
 def _known_tags() -> list[str]:

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -147,7 +148,7 @@ def index() -> str:
     on_breach=_login_throttled,
     scope="login-account",
 )
-def login() -> Response:
+def login() -> ResponseReturnValue:
     next_target = _next_target()
     form = LoginForm(next=next_target)
     if form.validate_on_submit():
@@ -184,7 +185,7 @@ def _signup_page(form: SignupForm, next_target: str | None) -> str:
     error_message=TOO_MANY,
     scope="signup-ip",
 )
-def signup() -> Response | str:
+def signup() -> ResponseReturnValue:
     next_target = _next_target()
     form = SignupForm(next=next_target)
     if form.validate_on_submit():

@@ -7,17 +7,20 @@ any certificate; a network attacker could read every reset link. This one verifi
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 from flask_mailman.backends.smtp import EmailBackend
 from flask_mailman.utils import DNS_NAME
 
 
-class TLSEmailBackend(EmailBackend):
+class TLSEmailBackend(EmailBackend):  # type: ignore[misc]  # Flask-Mailman ships no types
+    connection: Any
+
     def open(self) -> bool | None:
         if self.connection:
             return False
         context = ssl.create_default_context()
-        params: dict = {"local_hostname": DNS_NAME.get_fqdn()}
+        params: dict[str, Any] = {"local_hostname": DNS_NAME.get_fqdn()}
         if self.timeout is not None:
             params["timeout"] = self.timeout
         if self.use_ssl:

@@ -32,7 +32,7 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 
 def prints_instead_of_sending() -> bool:
-    return current_app.config["MAIL_BACKEND"] == "console"
+    return bool(current_app.config["MAIL_BACKEND"] == "console")
 
 
 def send_message(
