@@ -11,7 +11,7 @@ from plugin.audit.models import AuditEvent
 from plugin.extensions import db
 from plugin.oauth.models import Consent, OAuthToken
 from plugin.todos.models import Todo
-from tests.conftest import PASSWORD, AuthActions, csrf_token_from, make_user
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 
 
 def _give_consent_and_todo(app, user, oauth_client, token):

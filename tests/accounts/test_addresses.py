@@ -11,7 +11,7 @@ from plugin.accounts.addresses import email_problem, normalize_email
 from plugin.accounts.models import User
 from plugin.accounts.passwords import hash_password
 from plugin.extensions import db
-from tests.conftest import PASSWORD, AuthActions, make_user
+from tests.helpers import PASSWORD, AuthActions, make_user
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from plugin.accounts.models import EmailToken
 from plugin.accounts.services import get_user_by_email
 from plugin.clock import utcnow
 from plugin.extensions import db
-from tests.conftest import PASSWORD, AuthActions, csrf_token_from, make_user
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 from tests.mail_helpers import link_in, sending_to, text_of
 
 NEW = "moved@example.org"

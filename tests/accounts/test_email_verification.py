@@ -13,7 +13,7 @@ from account_helpers import audit_events
 from plugin.accounts.models import EmailToken, User
 from plugin.clock import utcnow
 from plugin.extensions import db
-from tests.conftest import AuthActions, csrf_token_from
+from tests.helpers import AuthActions, csrf_token_from
 from tests.mail_helpers import link_in, sending_to, text_of
 
 EMAIL = "new.person@example.com"

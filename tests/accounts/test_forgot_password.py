@@ -15,7 +15,7 @@ from account_helpers import audit_events, is_signed_in, without_tokens
 from plugin.accounts.models import PasswordReset
 from plugin.clock import utcnow
 from plugin.extensions import db
-from tests.conftest import PASSWORD, AuthActions, csrf_token_from, make_user
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 from tests.mail_helpers import html_of, link_in, sending_to, text_of
 
 NEW = "a fresh remembered passphrase"

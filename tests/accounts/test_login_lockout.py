@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.helpers import PASSWORD, csrf_token_from
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def _client(app, ip: str):
 WRONG = "a wrong guess"
 
 
-def _login(client, email: str, password: str = WRONG, next: str | None = None):  # noqa: A002
+def _login(client, email: str, password: str = WRONG, next: str | None = None):
     query = f"?next={next}" if next else ""
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     return client.post(

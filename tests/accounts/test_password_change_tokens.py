@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, AuthActions, csrf_token_from, make_token
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_token
 from tests.mail_helpers import sending_to
 
 NEW = "a completely different passphrase"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import AuthActions, csrf_token_from
+from tests.helpers import AuthActions, csrf_token_from
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from plugin.extensions import db
 from plugin.mail.models import MailMessage
-from tests.conftest import make_user
 from tests.e2e.install import answer_consent, open_install
+from tests.helpers import make_user
 
 EMAIL = "forgetful@example.com"
 NEW = "the passphrase I will remember"
