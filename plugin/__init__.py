@@ -36,13 +36,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from plugin import database, logs, web
-    from plugin.extensions import csrf, db, limiter, migrate
+    from plugin.extensions import csrf, db, limiter, mail, migrate
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
     web.init_app(app)
     logs.init_app(app)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app
 from limits import parse_many
@@ -29,6 +31,15 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_CODE_TTL": 300,
     "PENDING_ACTION_TTL": 900,
     "PASSWORD_RESET_TTL": 86_400,
+    # Links people receive by e-mail: a forgotten password, a new address, a verification.
+    "FORGOT_PASSWORD_TTL": 3600,
+    "EMAIL_CHANGE_TTL": 86_400,
+    "EMAIL_VERIFICATION_TTL": 259_200,
+    # Unset: messages are printed to the console and kept in the admin outbox (development).
+    "MAIL_URL": None,
+    "MAIL_FROM": None,
+    "MAIL_TIMEOUT": 10,
+    "REQUIRE_VERIFIED_EMAIL": False,
     # Manifest text; an operator changes these for their own plugin.
     "PLUGIN_NAME_FOR_HUMAN": "Todo Plugin",
     "PLUGIN_NAME_FOR_MODEL": "todo_plugin",
@@ -50,9 +61,15 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     # Several apps may share one Redis; the prefix keeps their rate-limit counters apart.
     "RATELIMIT_KEY_PREFIX": "plugin",
+    # Failed logins only: per address, per account and address pair, and per account from
+    # browsers that never signed in to it (plugin/accounts/throttle.py).
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
-    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
+    "LOGIN_PAIR_RATE_LIMIT": "5 per minute;30 per hour",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute;100 per hour",
     "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
+    "FORGOT_PASSWORD_RATE_LIMIT": "5 per minute;20 per hour",
+    # E-mails about one account (reset links, verification, new address), whoever asks.
+    "ACCOUNT_MAIL_RATE_LIMIT": "3 per 15 minutes;10 per day",
     # Per address: ChatGPT calls from a few shared addresses on behalf of every user.
     "TOKEN_RATE_LIMIT": "300 per minute",
     "CLIENT_AUTH_FAILURE_LIMIT": "10 per minute",
@@ -78,6 +95,10 @@ INT_KEYS = (
     "AUTH_CODE_TTL",
     "PENDING_ACTION_TTL",
     "PASSWORD_RESET_TTL",
+    "FORGOT_PASSWORD_TTL",
+    "EMAIL_CHANGE_TTL",
+    "EMAIL_VERIFICATION_TTL",
+    "MAIL_TIMEOUT",
     "PROXY_FIX_HOPS",
     "REFRESH_RETRY_GRACE",
 )
@@ -87,9 +108,11 @@ BOOL_KEYS = (
     "OAUTH_DCR_ENABLED",
     "OAUTH_CIMD_ENABLED",
     "OAUTH_CIMD_ALLOW_LOOPBACK",
+    "REQUIRE_VERIFIED_EMAIL",
 )
 ENV_KEYS = tuple(DEFAULTS)
 RATE_LIMIT_KEYS = tuple(key for key in DEFAULTS if key.endswith(("_RATE_LIMIT", "_FAILURE_LIMIT")))
+MAIL_SCHEMES = ("smtp", "smtps", "smtp+insecure")
 
 
 def instance_path() -> str | None:
@@ -169,6 +192,8 @@ def _coerce_and_validate(app: Flask) -> None:
             "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
         )
 
+    _mail_settings(app)
+
     log_format = str(config["LOG_FORMAT"]).strip().lower()
     if log_format not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json (got {config['LOG_FORMAT']!r})")
@@ -189,6 +214,72 @@ def _coerce_and_validate(app: Flask) -> None:
     # Referer; Flask-WTF's https-only Referer check would refuse every one. The CSRF token
     # and the SameSite=Lax cookie remain the protection.
     config.setdefault("WTF_CSRF_SSL_STRICT", False)
+
+
+def _mail_settings(app: Flask) -> None:
+    """Turn ``MAIL_URL`` into Flask-Mailman's settings; without it (and without the library's
+    own ``MAIL_SERVER``), messages go to the console and the admin outbox."""
+    config = app.config
+    url = config["MAIL_URL"]
+    if url:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in MAIL_SCHEMES or not parts.hostname or port == -1:
+            raise ConfigError(
+                "MAIL_URL must look like smtp://user:password@host:587 (STARTTLS), "
+                f"smtps://…:465 (TLS) or smtp+insecure://127.0.0.1:25 (got {_hide_password(url)!r})"
+            )
+        if parts.scheme == "smtp+insecure" and not _is_loopback(parts.hostname):
+            raise ConfigError(
+                "MAIL_URL: smtp+insecure:// (no TLS) is only for a relay on this machine "
+                "(127.0.0.1 or localhost); use smtp:// or smtps://"
+            )
+        implicit_tls = parts.scheme == "smtps"
+        config.update(
+            MAIL_BACKEND="plugin.mail.backends.TLSEmailBackend",
+            MAIL_SERVER=parts.hostname,
+            MAIL_PORT=port or (465 if implicit_tls else 587),
+            MAIL_USERNAME=unquote(parts.username) if parts.username else None,
+            MAIL_PASSWORD=unquote(parts.password) if parts.password else None,
+            MAIL_USE_SSL=implicit_tls,
+            MAIL_USE_TLS=parts.scheme == "smtp",
+        )
+    elif config.get("MAIL_SERVER"):
+        config.setdefault("MAIL_BACKEND", "plugin.mail.backends.TLSEmailBackend")
+    else:
+        config.setdefault("MAIL_BACKEND", "console")
+    if config["MAIL_FROM"]:
+        config["MAIL_DEFAULT_SENDER"] = config["MAIL_FROM"]
+    else:
+        config.setdefault(
+            "MAIL_DEFAULT_SENDER",
+            f"{config['PLUGIN_NAME_FOR_HUMAN']} <{config['PLUGIN_CONTACT_EMAIL']}>",
+        )
+    if config["MAIL_BACKEND"] != "console" and not config["PLUGIN_BASE_URL"]:
+        # A link built from the request's Host header could point a reset link at any site.
+        raise ConfigError(
+            "PLUGIN_BASE_URL must be set when e-mail is sent (MAIL_URL), so that links in "
+            "messages point at the public site"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(":" + parts.password + "@", ":***@", 1)
+    return url
 
 
 def _database_url(app: Flask) -> str:

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -32,6 +33,7 @@ else:
     Model = db.Model
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
+mail = Mail()
 limiter = Limiter(
     key_func=get_remote_address,
     # If Redis is unreachable, keep limiting per process rather than failing requests.

@@ -1,9 +1,10 @@
 """Every model in one import, so that Alembic and the tests see the whole schema."""
 
-from plugin.accounts.models import PasswordReset, User, UserSession
+from plugin.accounts.models import EmailToken, PasswordReset, User, UserSession
 from plugin.audit.models import AuditEvent
 from plugin.chatgpt.models import Setting
 from plugin.confirmations.models import PendingAction
+from plugin.mail.models import MailMessage
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
 from plugin.todos.models import Todo
 
@@ -11,6 +12,8 @@ __all__ = [
     "AuditEvent",
     "AuthorizationCode",
     "Consent",
+    "EmailToken",
+    "MailMessage",
     "OAuthClient",
     "OAuthToken",
     "PasswordReset",

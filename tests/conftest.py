@@ -104,6 +104,17 @@ def app(app_config):
 
 
 @pytest.fixture
+def mailbox():
+    """A real SMTP server on a free loopback port; point ``MAIL_URL`` at ``mailbox.url``."""
+    from tests.mail_helpers import Mailbox
+
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

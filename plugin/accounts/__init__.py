@@ -6,11 +6,22 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from plugin.accounts import sessions, views
+    from plugin.accounts import data_views, email_views, recovery_views, sessions, views
     from plugin.paths import register_paths
 
-    app.register_blueprint(views.bp)
+    for module in (views, recovery_views, email_views, data_views):
+        app.register_blueprint(module.bp)
     app.context_processor(lambda: {"current_user": sessions.current_user_for_templates()})
     register_paths(
-        app, "credentials", prefixes=("/login", "/signup", "/logout", "/account", "/reset")
+        app,
+        "credentials",
+        prefixes=(
+            "/login",
+            "/signup",
+            "/logout",
+            "/account",
+            "/reset",
+            "/forgot-password",
+            "/verify-email",
+        ),
     )

@@ -89,6 +89,9 @@ def _as_dict(user: User) -> dict:
         "email": user.email,
         "is_admin": user.is_admin,
         "is_disabled": user.is_disabled,
+        "email_verified_at": user.email_verified_at.isoformat() + "Z"
+        if user.email_verified_at
+        else None,
         "created_at": user.created_at.isoformat() + "Z",
         "last_login_at": user.last_login_at.isoformat() + "Z" if user.last_login_at else None,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from plugin.accounts.passwords import MAX_LENGTH, password_problem
@@ -67,3 +67,41 @@ class ResetPasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form that is only a button: log out, sign out other sessions."""
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    next = HiddenField()
+
+    def validate_email(self, field: EmailField) -> None:
+        problem = email_problem(normalize_email(field.data))
+        if problem:
+            raise ValidationError(problem)
+
+
+class NextForm(FlaskForm):
+    """A button that keeps the pending ``next`` target: send the verification e-mail again."""
+
+    next = HiddenField()
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField("New email", validators=[DataRequired(), Length(max=254)])
+    email_password = PasswordField(
+        "Your password", validators=[InputRequired(), Length(max=MAX_LENGTH)]
+    )
+
+    def validate_new_email(self, field: EmailField) -> None:
+        problem = email_problem(normalize_email(field.data))
+        if problem:
+            raise ValidationError(problem)
+
+
+class DeleteAccountForm(FlaskForm):
+    delete_password = PasswordField(
+        "Your password", validators=[InputRequired(), Length(max=MAX_LENGTH)]
+    )
+    understood = BooleanField(
+        "I understand that my account, my connected apps and my data are deleted for good",
+        validators=[DataRequired(message="Tick this box to confirm.")],
+    )

@@ -1,13 +1,15 @@
 """What features above accounts add to its pages, registered per app.
 
-The account page shows a panel per feature (the OAuth feature adds "Connected apps"), and
-the login and sign-up pages name where a pending ``next`` path leads ("continue to
-ChatGPT"), without accounts importing any of them.
+The account page shows a panel per feature (the OAuth feature adds "Connected apps"), the
+login and sign-up pages name where a pending ``next`` path leads ("continue to ChatGPT"),
+and "Download my data" holds a section per feature, without accounts importing any of them.
+(Deleting an account is the ``user_deleting`` signal of ``plugin.accounts.lifecycle``.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -15,8 +17,10 @@ from plugin.accounts.models import User
 
 AccountPanel = Callable[[User], str]
 DestinationNamer = Callable[[str], str | None]
+Exporter = Callable[[User], Any]
 PANELS = "plugin.accounts.panels"
 NAMERS = "plugin.accounts.destination_namers"
+EXPORTERS = "plugin.accounts.exporters"
 
 
 def add_account_panel(app: Flask, panel: AccountPanel) -> None:
@@ -27,6 +31,17 @@ def add_account_panel(app: Flask, panel: AccountPanel) -> None:
 def add_destination_namer(app: Flask, namer: DestinationNamer) -> None:
     """Let ``namer(next_path)`` say what a login is on its way to, or None if not its path."""
     app.extensions.setdefault(NAMERS, []).append(namer)
+
+
+def add_exporter(app: Flask, name: str, exporter: Exporter) -> None:
+    """Add a section ``name`` to "Download my data": ``exporter(user)``, JSON-able data."""
+    app.extensions.setdefault(EXPORTERS, {})[name] = exporter
+
+
+def exported_sections(user: User) -> dict[str, Any]:
+    """Every feature's part of ``user``'s data download."""
+    exporters: dict[str, Exporter] = current_app.extensions.get(EXPORTERS, {})
+    return {name: exporter(user) for name, exporter in exporters.items()}
 
 
 def account_panels(user: User) -> list[str]:

@@ -21,6 +21,8 @@ class User(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person last proved they read this address (a link sent to it was opened).
+    email_verified_at: Mapped[datetime | None]
 
     @property
     def is_active(self) -> bool:
@@ -45,7 +47,8 @@ class UserSession(Model):
 
 
 class PasswordReset(Model):
-    """A one-time link an admin hands to a person, since the product sends no e-mail."""
+    """A one-time link to set a new password: handed over by an admin, or e-mailed to a
+    person who forgot theirs. Using one spends every other of that account."""
 
     __tablename__ = "password_resets"
 
@@ -55,3 +58,22 @@ class PasswordReset(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # Where the person was going (an install waiting behind the login), to resume after.
+    return_to: Mapped[str | None] = mapped_column(sa.String(2048))
+
+
+class EmailToken(Model):
+    """A one-time link e-mailed to an address: verify it, or make it the account's new one."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # verify | change
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    return_to: Mapped[str | None] = mapped_column(sa.String(2048))

@@ -5,14 +5,14 @@ Functions flush but never commit: the request or command that calls them commits
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import sqlalchemy as sa
 from blinker import Namespace
 from sqlalchemy.exc import IntegrityError
 
-from plugin.accounts.models import PasswordReset, User
+from plugin.accounts.addresses import email_problem, legacy_form, normalize_email
+from plugin.accounts.models import EmailToken, PasswordReset, User
 from plugin.accounts.passwords import (
     DUMMY_HASH,
     hash_password,
@@ -31,8 +31,11 @@ _signals = Namespace()
 # Sent with the user as sender when an account is disabled; features above accounts (OAuth)
 # subscribe to revoke what they hold for that person.
 user_disabled = _signals.signal("user-disabled")
+# Sent with the user when the password was changed or reset: every token issued under the
+# old password is revoked by the features that hold them.
+password_changed = _signals.signal("password-changed")
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+__all__ = ["email_problem", "normalize_email"]  # re-exported: the one normalisation
 
 
 class AccountError(ValueError):
@@ -43,18 +46,12 @@ class EmailTaken(AccountError):
     """The email already belongs to an account (the sign-up page words this generically)."""
 
 
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def email_problem(email: str) -> str | None:
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        return "Enter a valid email address."
-    return None
-
-
 def get_user_by_email(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    """The account for ``email`` in any spelling; accounts made before addresses were fully
+    normalised are found under their old form too."""
+    normal, legacy = normalize_email(email), legacy_form(email)
+    users = db.session.scalars(sa.select(User).where(User.email.in_({normal, legacy}))).all()
+    return next((u for u in users if u.email == normal), users[0] if users else None)
 
 
 def create_user(
@@ -119,9 +116,13 @@ def change_password(user: User, current: str, new: str, *, keep_session_id: int 
 
 
 def set_password(user: User, new: str, *, keep_session_id: int | None = None) -> None:
+    """Set the password; end sessions, spend every reset link, and (through
+    ``password_changed``) revoke the tokens apps hold."""
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     end_sessions(user.id, keep_session_id=keep_session_id)
+    spend_password_resets(user.id)
+    password_changed.send(user)
     db.session.flush()
 
 
@@ -143,6 +144,20 @@ def _change_unless_last_admin(user: User, refusal: str, **values: bool) -> None:
     )
     if changed != 1:
         raise AccountError(refusal)
+
+
+def remove_admin_unless_last(user: User, refusal: str) -> None:
+    """Take ``user``'s admin rights away, or raise AccountError(refusal) if they are the last
+    active admin (race-safe, as for set_admin); used before deleting an admin's account."""
+    _change_unless_last_admin(user, refusal, is_admin=False)
+
+
+def spend_password_resets(user_id: int) -> None:
+    db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def set_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:
@@ -183,17 +198,30 @@ def set_disabled(user: User, disabled: bool, *, actor: User | None = None) -> No
     db.session.flush()
 
 
-def create_password_reset(user: User, *, ttl_seconds: int, actor: User | None = None) -> str:
-    """Make a single-use reset token for ``user``; return the token (shown once)."""
-    token = new_secret()
+def create_password_reset(
+    user: User,
+    *,
+    ttl_seconds: int,
+    actor: User | None = None,
+    token: str | None = None,
+    return_to: str | None = None,
+) -> str:
+    """Make a single-use reset token for ``user``; return the token (shown or sent once)."""
+    token = token or new_secret()
     db.session.add(
         PasswordReset(
             user_id=user.id,
             token_hash=digest(token),
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+            return_to=return_to if return_to and len(return_to) <= 2048 else None,
         )
     )
-    record("user.password_reset_created", actor=actor, subject=f"user:{user.id}", email=user.email)
+    record(
+        "user.password_reset_created" if actor else "user.password_reset_requested",
+        actor=actor,
+        subject=f"user:{user.id}",
+        email=user.email,
+    )
     db.session.flush()
     return token
 
@@ -225,5 +253,20 @@ def use_password_reset(token: str, new_password: str) -> User:
     if consumed != 1:
         raise AccountError("This reset link is invalid, expired or already used.")
     set_password(user, new_password)
+    if user.email_verified_at is None:
+        # The link was read at this address: that is what verifying it means.
+        user.email_verified_at = utcnow()
     record("user.password_reset_used", actor=user, subject=f"user:{user.id}")
     return user
+
+
+def spend_email_tokens(user_id: int, purpose: str) -> None:
+    db.session.execute(
+        sa.update(EmailToken)
+        .where(
+            EmailToken.user_id == user_id,
+            EmailToken.purpose == purpose,
+            EmailToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )

@@ -1,33 +1,42 @@
-"""Account pages: home, sign up, log in, log out, the account page and password resets."""
+"""Account pages: home, sign up, log in, log out, the account page and password resets.
+
+Forgot-password, verification, address changes and account deletion live beside this module
+(``recovery_views``, ``email_views``, ``data_views``).
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
-    redirect,
+    make_response,
     render_template,
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
+from plugin.accounts.emails import notify_password_changed, send_verification
 from plugin.accounts.forms import (
     PASSWORD_HINT,
+    ChangeEmailForm,
     ChangePasswordForm,
     ConfirmForm,
+    DeleteAccountForm,
     LoginForm,
     ResetPasswordForm,
     SignupForm,
 )
 from plugin.accounts.hooks import account_panels, name_destination
 from plugin.accounts.models import User, UserSession
+from plugin.accounts.pages import FORM_EXPIRED, TOO_MANY
+from plugin.accounts.pages import next_target as _next_target
+from plugin.accounts.pages import see_other as _see_other
 from plugin.accounts.services import (
     AccountError,
     EmailTaken,
@@ -47,7 +56,15 @@ from plugin.accounts.sessions import (
     logout_user,
     safe_next,
 )
+from plugin.accounts.throttle import (
+    account_key,
+    known_device,
+    pair_key,
+    remember_device,
+    shown_again,
+)
 from plugin.audit.services import record
+from plugin.config import text_setting
 from plugin.database import commit
 from plugin.extensions import db, limiter
 
@@ -57,28 +74,43 @@ LOGIN_FAILED = "The email or password is not correct."
 SIGNUP_REFUSED = (
     "We could not create an account with this email. If you already have one, log in instead."
 )
-# One wording for every limit, so that a 429 says nothing about whether an account exists.
-TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
+TOKENS_REVOKED = (
+    "Apps connected to your account (such as ChatGPT) were signed out too; "
+    "they ask you to log in again the next time."
+)
 
 
-def _see_other(target: str) -> Response:
-    # 303 makes the browser follow with GET and never re-send the credentials (no 307).
-    return redirect(target, code=303)
+def _login_page(form: LoginForm, next_target: str | None, status: int = 200) -> Response:
+    page = render_template(
+        "accounts/login.html",
+        form=form,
+        next=next_target,
+        destination=name_destination(next_target),
+    )
+    return make_response(page, status)
 
 
-def _next_target() -> str | None:
-    """The local path to return to after login or signup, from the form or the query."""
-    target = request.form.get("next") or request.args.get("next")
-    safe = safe_next(target, fallback="")
-    return safe or None
+def _login_throttled(_limit: object) -> Response:
+    # The login page itself, not a dead end: the pending install (``next``) survives.
+    form = LoginForm(next=_next_target())
+    form.password.errors = [TOO_MANY]
+    return _login_page(form, _next_target(), 429)
 
 
-def _login_account_key() -> str:
-    return "login-account:" + normalize_email(request.form.get("email", ""))[:254]
-
-
-def _config_limit(key: str) -> Callable[[], str]:
-    return lambda: current_app.config[key]
+@bp.errorhandler(CSRFError)
+def _form_expired(error: CSRFError) -> Response | tuple[str, int]:
+    """Show the login and sign-up forms again (with what was typed and the pending install)
+    when their token is missing or stale, instead of a page that loses the install."""
+    next_path = _next_target()
+    if request.endpoint == "accounts.login":
+        form = LoginForm(next=next_path)
+        form.password.errors = [FORM_EXPIRED]
+        return _login_page(form, next_path, 400)
+    if request.endpoint == "accounts.signup":
+        form = SignupForm(next=next_path)
+        form.email.errors = [FORM_EXPIRED]
+        return _signup_page(form, next_path), 400
+    return render_template("errors/error.html", status=400, message=FORM_EXPIRED), 400
 
 
 @bp.get("/")
@@ -87,21 +119,36 @@ def index() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+# Only failures count (plugin/accounts/throttle.py): signing in never uses up a limit.
 @limiter.limit(
-    _config_limit("LOGIN_RATE_LIMIT"),
+    text_setting("LOGIN_RATE_LIMIT"),
     methods=["POST"],
     key_func=get_remote_address,
+    deduct_when=shown_again,
     error_message=TOO_MANY,
+    on_breach=_login_throttled,
     scope="login-ip",
 )
 @limiter.limit(
-    _config_limit("LOGIN_ACCOUNT_RATE_LIMIT"),
+    text_setting("LOGIN_PAIR_RATE_LIMIT"),
     methods=["POST"],
-    key_func=_login_account_key,
+    key_func=pair_key,
+    deduct_when=shown_again,
     error_message=TOO_MANY,
+    on_breach=_login_throttled,
+    scope="login-pair",
+)
+@limiter.limit(
+    text_setting("LOGIN_ACCOUNT_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=account_key,
+    deduct_when=shown_again,
+    exempt_when=known_device,
+    error_message=TOO_MANY,
+    on_breach=_login_throttled,
     scope="login-account",
 )
-def login() -> Response | str:
+def login() -> ResponseReturnValue:
     next_target = _next_target()
     form = LoginForm(next=next_target)
     if form.validate_on_submit():
@@ -110,28 +157,35 @@ def login() -> Response | str:
             login_user(user)
             record("user.login", actor=user, subject=f"user:{user.id}")
             commit()
-            return _see_other(safe_next(next_target))
+            response = _see_other(safe_next(next_target))
+            remember_device(response, user.email)
+            return response
         record("user.login_failed", email=normalize_email(form.email.data)[:254])
         commit()
         # Unknown email, wrong password and disabled account all get this same page.
         form.password.errors.append(LOGIN_FAILED)
+    return _login_page(form, next_target)
+
+
+def _signup_page(form: SignupForm, next_target: str | None) -> str:
     return render_template(
-        "accounts/login.html",
+        "accounts/signup.html",
         form=form,
         next=next_target,
         destination=name_destination(next_target),
+        password_hint=PASSWORD_HINT,
     )
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(
-    _config_limit("SIGNUP_RATE_LIMIT"),
+    text_setting("SIGNUP_RATE_LIMIT"),
     methods=["POST"],
     key_func=get_remote_address,
     error_message=TOO_MANY,
     scope="signup-ip",
 )
-def signup() -> Response | str:
+def signup() -> ResponseReturnValue:
     next_target = _next_target()
     form = SignupForm(next=next_target)
     if form.validate_on_submit():
@@ -149,14 +203,27 @@ def signup() -> Response | str:
             login_user(user)
             commit()
             flash("Welcome! Your account is ready.", "success")
-            return _see_other(safe_next(next_target))
-    return render_template(
-        "accounts/signup.html",
-        form=form,
-        next=next_target,
-        destination=name_destination(next_target),
-        password_hint=PASSWORD_HINT,
-    )
+            _send_first_verification(user, next_target)
+            response = _see_other(safe_next(next_target))
+            remember_device(response, user.email)
+            return response
+    return _signup_page(form, next_target)
+
+
+def _send_first_verification(user: User, next_target: str | None) -> None:
+    try:
+        sent = send_verification(user, return_to=next_target)
+    except AccountError:
+        sent = False
+    commit()
+    if sent:
+        flash(f"We sent a link to {user.email} to verify your address.", "success")
+    else:
+        flash(
+            "We could not send the e-mail that verifies your address just now; "
+            "send it again from your account page in a few minutes.",
+            "error",
+        )
 
 
 @bp.post("/logout")
@@ -171,7 +238,11 @@ def logout() -> Response:
     return _see_other(url_for("accounts.index"))
 
 
-def _account_page(password_form: ChangePasswordForm | None = None) -> str:
+def account_page(
+    password_form: ChangePasswordForm | None = None,
+    email_form: ChangeEmailForm | None = None,
+    delete_form: DeleteAccountForm | None = None,
+) -> str:
     user = get_current_user()
     sessions = db.session.scalars(
         sa.select(UserSession)
@@ -183,6 +254,8 @@ def _account_page(password_form: ChangePasswordForm | None = None) -> str:
         "accounts/account.html",
         user=user,
         password_form=password_form or ChangePasswordForm(user.email),
+        email_form=email_form or ChangeEmailForm(),
+        delete_form=delete_form or DeleteAccountForm(),
         sessions_form=ConfirmForm(),
         sessions=sessions,
         this_session_id=current_session_id(),
@@ -194,14 +267,15 @@ def _account_page(password_form: ChangePasswordForm | None = None) -> str:
 @bp.get("/account")
 @login_required
 def account():
-    return _account_page()
+    return account_page()
 
 
 @bp.post("/account/password")
 @login_required
 @limiter.limit(
-    _config_limit("LOGIN_RATE_LIMIT"),
+    text_setting("LOGIN_RATE_LIMIT"),
     key_func=get_remote_address,
+    deduct_when=shown_again,
     error_message=TOO_MANY,
     scope="password-change-ip",
 )
@@ -209,7 +283,7 @@ def account_password():
     user = get_current_user()
     form = ChangePasswordForm(user.email)
     if not form.validate_on_submit():
-        return _account_page(form)
+        return account_page(form)
     try:
         # Every session ends, this one included; a fresh one replaces it below, so a copy
         # of the old cookie is worthless too.
@@ -219,11 +293,21 @@ def account_password():
     except AccountError as error:
         db.session.rollback()
         form.current_password.errors.append(str(error))
-        return _account_page(form)
+        return account_page(form)
     login_user(user)
     commit()
-    flash("Your password is changed. Any other signed-in browsers were signed out.", "success")
+    flash(
+        "Your password is changed. Any other signed-in browsers were signed out. " + TOKENS_REVOKED,
+        "success",
+    )
+    _notify_password_changed(user)
     return _see_other(url_for("accounts.account"))
+
+
+def _notify_password_changed(user: User) -> None:
+    if not notify_password_changed(user):
+        flash("We could not send you the e-mail telling of this change.", "error")
+    commit()
 
 
 @bp.post("/account/sessions/end")
@@ -242,19 +326,24 @@ def end_other_sessions() -> Response:
 def reset_password(token: str):
     reset = find_password_reset(token)
     if reset is None:
-        message = "This reset link is invalid, expired or already used. Ask an admin for a new one."
+        message = (
+            "This reset link is invalid, expired or already used. Ask for a new one from the "
+            "login page (“Forgot your password?”) or from an admin."
+        )
         return render_template("errors/error.html", status=404, message=message), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
+        return_to = reset.return_to
         try:
-            use_password_reset(token, form.password.data)
+            user = use_password_reset(token, form.password.data)
         except AccountError as error:
             db.session.rollback()
             form.password.errors.append(str(error))
         else:
             commit()
-            flash("Your new password is set. Log in with it now.", "success")
-            return _see_other(url_for("accounts.login"))
+            flash("Your new password is set. Log in with it now. " + TOKENS_REVOKED, "success")
+            _notify_password_changed(user)
+            return _see_other(url_for("accounts.login", next=safe_next(return_to, "") or None))
     user = db.session.get(User, reset.user_id)
     return render_template(
         "accounts/reset.html", form=form, email=user.email, password_hint=PASSWORD_HINT

@@ -12,7 +12,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from plugin.accounts.sessions import admin_required
-from plugin.admin import audit_log, clients, settings_page, users  # noqa: F401 - adds routes
+from plugin.admin import audit_log, clients, outbox, settings_page, users  # noqa: F401 - routes
 from plugin.admin.common import bp
 from plugin.admin.queries import count_users
 from plugin.audit.services import count_events, query_events

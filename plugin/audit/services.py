@@ -104,3 +104,49 @@ def event_as_dict(entry: AuditEvent) -> dict[str, Any]:
         "conversation_id": entry.conversation_id,
         "details": entry.details or {},
     }
+
+
+def user_activity(user_id: int, limit: int = 1000) -> list[dict[str, Any]]:
+    """The person's own recent events (for "Download my data"), newest first."""
+    rows = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.actor_id == user_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        {key: value for key, value in event_as_dict(row).items() if key not in ("id", "actor_id")}
+        for row in rows
+    ]
+
+
+REDACTED = "(deleted account)"
+# Details that name a person by address.
+ADDRESS_DETAILS = ("email", "user", "old_email", "new_email")
+
+
+def forget_person(user_id: int, email: str) -> int:
+    """Strip a deleted person's address, IP and browser from the log; the events stay.
+
+    Returns how many events were changed.
+    """
+    rows = db.session.scalars(
+        sa.select(AuditEvent).where(
+            sa.or_(
+                AuditEvent.actor_id == user_id,
+                AuditEvent.subject == f"user:{user_id}",
+                AuditEvent.actor_email == email,
+                AuditEvent.details["email"].as_string() == email,
+            )
+        )
+    ).all()
+    for row in rows:
+        if row.actor_id == user_id or row.actor_email == email:
+            row.actor_email = None
+            row.ip = row.user_agent = row.conversation_id = None
+        if row.details:
+            row.details = {
+                key: REDACTED if key in ADDRESS_DETAILS or value == email else value
+                for key, value in row.details.items()
+            }
+    return len(rows)

@@ -8,12 +8,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from plugin.accounts.hooks import add_account_panel, add_destination_namer
+    from plugin.accounts.hooks import add_account_panel, add_destination_namer, add_exporter
     from plugin.oauth import (  # noqa: F401 - routes
         connected_apps,
         discovery,
         registration,
         server,
+        services,
         views,
     )
     from plugin.paths import register_paths
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     add_account_panel(app, connected_apps.connected_apps_panel)
     add_destination_namer(app, connected_apps.app_asking)
+    add_exporter(app, "connected_apps", services.export_connected_apps)
     # Clients call these with credentials: JSON errors. People sign in and consent at /oauth/.
     register_paths(
         app,

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from plugin.accounts.lifecycle import user_deleting
 from plugin.accounts.models import User
-from plugin.accounts.services import user_disabled
+from plugin.accounts.services import password_changed, user_disabled
 from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.database import rows_affected
@@ -377,3 +378,27 @@ def client_as_dict(client: OAuthClient, **extra: Any) -> dict[str, Any]:
 @user_disabled.connect
 def _revoke_tokens_of_disabled_user(user: User, **_: Any) -> None:
     revoke_tokens(user_id=user.id, reason="user disabled")
+
+
+@password_changed.connect
+def _revoke_tokens_after_password_change(user: User, **_: Any) -> None:
+    # Whoever knew the old password may have connected an app with it.
+    revoke_tokens(user_id=user.id, reason="password changed")
+
+
+@user_deleting.connect
+def _forget_deleted_user(user: User, **_: Any) -> None:
+    revoke_tokens(user_id=user.id, reason="account deleted")
+    for model in (OAuthToken, AuthorizationCode, Consent):
+        db.session.execute(sa.delete(model).where(model.user_id == user.id))
+
+
+def export_connected_apps(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "app": consent.client.name,
+            "scope": consent.scope.split(),
+            "since": consent.created_at.isoformat(timespec="seconds") + "Z",
+        }
+        for consent in connected_apps(user)
+    ]

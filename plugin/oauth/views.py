@@ -71,6 +71,9 @@ def authorize() -> ResponseReturnValue:
     if user is None:
         # Log in (or sign up from there) and come back to this very request.
         return redirect(url_for("accounts.login", next=request.full_path))
+    if current_app.config["REQUIRE_VERIFIED_EMAIL"] and user.email_verified_at is None:
+        # The consent waits for a verified address; the verification link comes back here.
+        return redirect(url_for("account_email.verification_needed", next=request.full_path))
     client = grant.client
     scope = grant.request.scope or ""
     if request.method == "GET" and not consent_covers(user, client, scope):

@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from plugin.todos import api, pages
+    from plugin.accounts.hooks import add_exporter
+    from plugin.todos import api, pages, services
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    add_exporter(app, "todos", services.export_todos)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from plugin.accounts.lifecycle import user_deleting
 from plugin.accounts.models import User
 from plugin.confirmations.services import ActionFailed, register_action
 from plugin.database import rows_affected
@@ -117,3 +118,24 @@ def _describe_delete(payload: dict[str, Any], user: User) -> str:
 
 
 register_action(DELETE_OPERATION, perform=_perform_delete, describe=_describe_delete)
+
+
+@user_deleting.connect
+def _delete_todos_of_deleted_user(user: User, **_: Any) -> None:
+    db.session.execute(sa.delete(Todo).where(Todo.user_id == user.id))
+
+
+def export_todos(user: User) -> list[dict[str, Any]]:
+    rows = db.session.scalars(sa.select(Todo).where(Todo.user_id == user.id).order_by(Todo.id))
+    return [
+        {
+            "id": todo.id,
+            "title": todo.title,
+            "notes": todo.notes,
+            "done": todo.done,
+            "due_date": todo.due_date.isoformat() if todo.due_date else None,
+            "created_at": todo.created_at.isoformat(timespec="seconds") + "Z",
+            "updated_at": todo.updated_at.isoformat(timespec="seconds") + "Z",
+        }
+        for todo in rows
+    ]

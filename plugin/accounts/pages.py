@@ -1,0 +1,29 @@
+"""What the account pages share: answering a form, the pending ``next`` target, wording."""
+
+from __future__ import annotations
+
+from flask import redirect, request
+from werkzeug.wrappers import Response
+
+from plugin.accounts.sessions import safe_next
+
+# One wording for every limit, so that a 429 says nothing about whether an account exists.
+TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
+MAIL_FAILED = (
+    "We could not send the e-mail just now. Nothing was changed; try again in a few minutes."
+)
+FORM_EXPIRED = (
+    "This form has expired or was not sent from this site. Check the fields and send it again."
+)
+
+
+def see_other(target: str) -> Response:
+    # 303 makes the browser follow with GET and never re-send the credentials (no 307).
+    return redirect(target, code=303)
+
+
+def next_target() -> str | None:
+    """The local path to return to afterwards (an install waiting behind the login), from
+    the form or the query; None if absent or not a local path."""
+    target = request.form.get("next") or request.args.get("next")
+    return safe_next(target, fallback="") or None

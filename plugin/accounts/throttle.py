@@ -1,0 +1,116 @@
+"""Throttling that slows guessing without letting anyone lock a chosen person out.
+
+Only failed logins count, in three ways (Flask-Limiter, shared through Redis when set):
+
+- per address (``LOGIN_RATE_LIMIT``): one machine guessing at many accounts;
+- per account *and* address (``LOGIN_PAIR_RATE_LIMIT``): one machine guessing at one
+  account; the owner, elsewhere, is not affected;
+- per account from browsers that never signed in to it (``LOGIN_ACCOUNT_RATE_LIMIT``):
+  many machines guessing at one account. A browser that once signed in to the account
+  carries a signed cookie naming it (OWASP's "device cookie") and is exempt, so the owner
+  keeps getting in on their own devices during such an attack.
+
+E-mails about one account (reset links, verification, a new address) are limited per
+address whoever asks (``ACCOUNT_MAIL_RATE_LIMIT``), so nobody can flood a mailbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+from itsdangerous import BadSignature, URLSafeSerializer
+from limits import parse_many
+from werkzeug.wrappers import Response
+
+from plugin.accounts.addresses import normalize_email
+from plugin.extensions import limiter
+
+log = logging.getLogger(__name__)
+
+DEVICE_COOKIE = "known_accounts"
+DEVICE_COOKIE_DAYS = 400  # the most a browser keeps a cookie
+DEVICE_COOKIE_ACCOUNTS = 5
+
+
+def shown_again(response: Response) -> bool:
+    """A form answered with itself (200) was refused: a wrong password, a bad field."""
+    return response.status_code == 200
+
+
+def _email() -> str:
+    return normalize_email(request.form.get("email", ""))[:254]
+
+
+def pair_key() -> str:
+    return f"login-pair:{_email()}|{get_remote_address()}"
+
+
+def account_key() -> str:
+    return "login-account:" + _email()
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def _tag(email: str) -> str:
+    return hmac.new(_secret().encode(), email.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(_secret(), salt="known-accounts")
+
+
+def _known_tags() -> list[str]:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        tags = _serializer().loads(raw)
+    except BadSignature:
+        return []
+    return [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else []
+
+
+def known_device() -> bool:
+    """Whether this browser signed in to the account being tried before."""
+    email = _email()
+    return bool(email) and _tag(email) in _known_tags()
+
+
+def remember_device(response: Response, email: str) -> None:
+    """Mark this browser as one the account's owner signs in with."""
+    tag = _tag(normalize_email(email))
+    tags = [tag, *(t for t in _known_tags() if t != tag)][:DEVICE_COOKIE_ACCOUNTS]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _serializer().dumps(tags),
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        path="/login",
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
+    )
+
+
+def mail_allowed(purpose: str, email: str) -> bool:
+    """Count one e-mail of ``purpose`` to ``email``; False once ``ACCOUNT_MAIL_RATE_LIMIT``
+    is reached."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return True
+    key = (config["RATELIMIT_KEY_PREFIX"], "account-mail", purpose, email)
+    try:
+        strategy = limiter.limiter
+        limits = parse_many(config["ACCOUNT_MAIL_RATE_LIMIT"])
+        if not all(strategy.test(item, *key) for item in limits):
+            return False
+        for item in limits:
+            strategy.hit(item, *key)
+    except Exception:
+        log.warning("account mail limit not checked: the rate-limit storage failed")
+    return True
