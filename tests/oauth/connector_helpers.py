@@ -166,22 +166,3 @@ def client_document(url: str, redirect_uri: str, **extra: Any) -> dict[str, Any]
         "token_endpoint_auth_method": "none",
         **extra,
     }
-
-
-def add_protected_mcp_route(app: Any, scopes: list[str]) -> None:
-    """A test-only ``/mcp`` guarded as the MCP server will guard it (until it exists)."""
-    from flask import jsonify
-
-    from plugin.oauth.protect import current_token
-    from plugin.oauth.resources import mcp_resource, require_resource_token
-
-    if "mcp_test" in app.view_functions or any(r.rule == "/mcp" for r in app.url_map.iter_rules()):
-        return
-
-    def mcp_test() -> Any:
-        require_resource_token(mcp_resource(), scopes)
-        return jsonify({"user": current_token.user.email, "scope": current_token.scope})
-
-    from plugin.extensions import csrf
-
-    app.add_url_rule("/mcp", "mcp_test", csrf.exempt(mcp_test), methods=["GET", "POST"])

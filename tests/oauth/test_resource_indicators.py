@@ -6,16 +6,18 @@ import pytest
 
 from tests.helpers import make_token
 from tests.oauth.conftest import authorize_url, callback_params, pkce_pair
-from tests.oauth.connector_helpers import add_protected_mcp_route
 
 MCP = "http://localhost/mcp"
 PRM = "http://localhost/.well-known/oauth-protected-resource/mcp"
 
 
-@pytest.fixture
-def mcp_app(app):
-    add_protected_mcp_route(app, ["todos:read"])
-    return app
+def call_mcp(client, token: str | None, method: str = "tools/list", params: dict | None = None):
+    """One legacy-era JSON-RPC request to the real /mcp."""
+    headers = {"Accept": "application/json, text/event-stream"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    return client.post("/mcp", json=body, headers=headers)
 
 
 @pytest.fixture
@@ -102,23 +104,24 @@ def test_base_url_decides_the_resource_and_switches_hide_registration(configured
     )
 
 
-def test_mcp_without_a_token_gets_the_challenge(mcp_app, client):
-    response = client.post("/mcp")
+def test_mcp_without_a_token_gets_the_challenge(client):
+    response = call_mcp(client, None)
     assert response.status_code == 401
     header = response.headers["WWW-Authenticate"]
     assert header.startswith("Bearer ")
-    assert f'resource_metadata="{PRM}"' in header and 'scope="todos:read"' in header
+    # Nothing in particular was called: the client is told every scope there is to ask for.
+    assert f'resource_metadata="{PRM}"' in header and 'scope="todos:read todos:write"' in header
     assert 'error="invalid_token"' in header
 
 
-def test_token_in_query_string_is_never_read(mcp_app, app, client, user, oauth_client):
+def test_token_in_query_string_is_never_read(app, client, user, oauth_client):
     token = make_token(app, user, oauth_client)["access_token"]
     assert client.post(f"/mcp?access_token={token}").status_code == 401
 
 
-def test_api_token_is_refused_at_mcp_and_mcp_token_at_api(mcp_app, app, client, user, oauth_client):
+def test_api_token_is_refused_at_mcp_and_mcp_token_at_api(app, client, user, oauth_client):
     api_token = make_token(app, user, oauth_client)["access_token"]
-    refused = client.post("/mcp", headers={"Authorization": f"Bearer {api_token}"})
+    refused = call_mcp(client, api_token)
     assert refused.status_code == 401 and "another resource" in refused.json["error_description"]
 
     from plugin.accounts.models import User
@@ -135,7 +138,8 @@ def test_api_token_is_refused_at_mcp_and_mcp_token_at_api(mcp_app, app, client, 
         )
         db.session.commit()
     headers = {"Authorization": f"Bearer {body['access_token']}"}
-    assert client.post("/mcp", headers=headers).json["user"] == user.email
+    me = call_mcp(client, body["access_token"], "tools/call", {"name": "getMe", "arguments": {}})
+    assert me.json["result"]["structuredContent"]["email"] == user.email
     api = client.get("/api/todos", headers=headers)
     assert api.status_code == 401
     assert (
@@ -147,7 +151,6 @@ def test_api_token_is_refused_at_mcp_and_mcp_token_at_api(mcp_app, app, client, 
 
 
 def test_missing_scope_is_403_naming_every_needed_scope(app, client, user, oauth_client):
-    add_protected_mcp_route(app, ["todos:read", "todos:write"])
     from plugin.accounts.models import User
     from plugin.extensions import db
     from plugin.oauth.models import OAuthClient
@@ -161,22 +164,18 @@ def test_missing_scope_is_403_naming_every_needed_scope(app, client, user, oauth
             resource=MCP,
         )
         db.session.commit()
-    response = client.post("/mcp", headers={"Authorization": f"Bearer {body['access_token']}"})
+    create = {"name": "createTodo", "arguments": {"title": "x"}}
+    response = call_mcp(client, body["access_token"], "tools/call", create)
     assert response.status_code == 403
     assert response.json["error"] == "insufficient_scope"
-    assert 'scope="todos:read todos:write"' in response.headers["WWW-Authenticate"]
+    assert 'scope="todos:write"' in response.headers["WWW-Authenticate"]
 
 
-def test_resource_flows_from_authorize_through_refresh(mcp_app, signed_in, client, public_client):
+def test_resource_flows_from_authorize_through_refresh(signed_in, client, public_client):
     response = run_flow(signed_in, client, public_client, resource=MCP + "/")  # slash tolerated
     assert response.status_code == 200, response.json
     tokens = response.json
-    assert (
-        client.post(
-            "/mcp", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-        ).status_code
-        == 200
-    )
+    assert call_mcp(client, tokens["access_token"]).status_code == 200
     refreshed = client.post(
         "/oauth/token",
         data={
@@ -188,11 +187,11 @@ def test_resource_flows_from_authorize_through_refresh(mcp_app, signed_in, clien
     )
     assert refreshed.status_code == 200, refreshed.json
     new = refreshed.json["access_token"]
-    assert client.post("/mcp", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    assert call_mcp(client, new).status_code == 200
     assert client.get("/api/todos", headers={"Authorization": f"Bearer {new}"}).status_code == 401
 
 
-def test_refresh_cannot_switch_resource(mcp_app, signed_in, client, public_client):
+def test_refresh_cannot_switch_resource(signed_in, client, public_client):
     tokens = run_flow(signed_in, client, public_client, resource=MCP).json
     response = client.post(
         "/oauth/token",
