@@ -58,9 +58,6 @@ def _handle_http(error: HTTPException) -> BaseResponse:
         return error.get_response()
     status = error.code or 500
     response: BaseResponse
-    if isinstance(error.response, BaseResponse) and status == 429:
-        # A limit that answers with its own page (the login form, keeping the install).
-        return error.response
     if wants_json():
         response = json_error(status, error.description or "")
     else:

@@ -83,7 +83,7 @@ def list_command(as_json: bool) -> None:
         click.echo(f"{user.id:>5}  {user.email:<40} {','.join(flags) or '-':<15} last login {last}")
 
 
-def _as_dict(user: User) -> dict:
+def _as_dict(user: User) -> dict[str, object]:
     return {
         "id": user.id,
         "email": user.email,

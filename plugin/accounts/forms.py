@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
@@ -47,7 +49,7 @@ class ChangePasswordForm(FlaskForm):
         validators=[InputRequired(), EqualTo("new_password", message="The two passwords differ.")],
     )
 
-    def __init__(self, email: str, *args, **kwargs) -> None:
+    def __init__(self, email: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._email = email
 

@@ -242,6 +242,8 @@ def use_password_reset(token: str, new_password: str) -> User:
     if reset is None:
         raise AccountError("This reset link is invalid, expired or already used.")
     user = db.session.get(User, reset.user_id)
+    if user is None:  # deleted since the link was made
+        raise AccountError("This reset link is invalid, expired or already used.")
     problem = password_problem(new_password, user.email)
     if problem:
         raise AccountError(problem)

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 from plugin.accounts.emails import notify_password_changed, send_verification
 from plugin.accounts.forms import (
@@ -55,6 +56,7 @@ from plugin.accounts.sessions import (
     login_user,
     logout_user,
     safe_next,
+    signed_in_user,
 )
 from plugin.accounts.throttle import (
     account_key,
@@ -227,7 +229,7 @@ def _send_first_verification(user: User, next_target: str | None) -> None:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     # CSRFProtect has already refused a missing or foreign token before this runs.
     user = get_current_user()
     if user is not None:
@@ -243,7 +245,7 @@ def account_page(
     email_form: ChangeEmailForm | None = None,
     delete_form: DeleteAccountForm | None = None,
 ) -> str:
-    user = get_current_user()
+    user = signed_in_user()
     sessions = db.session.scalars(
         sa.select(UserSession)
         .where(UserSession.user_id == user.id)
@@ -266,7 +268,7 @@ def account_page(
 
 @bp.get("/account")
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     return account_page()
 
 
@@ -279,8 +281,8 @@ def account():
     error_message=TOO_MANY,
     scope="password-change-ip",
 )
-def account_password():
-    user = get_current_user()
+def account_password() -> ResponseReturnValue:
+    user = signed_in_user()
     form = ChangePasswordForm(user.email)
     if not form.validate_on_submit():
         return account_page(form)
@@ -312,8 +314,8 @@ def _notify_password_changed(user: User) -> None:
 
 @bp.post("/account/sessions/end")
 @login_required
-def end_other_sessions() -> Response:
-    user = get_current_user()
+def end_other_sessions() -> BaseResponse:
+    user = signed_in_user()
     if ConfirmForm().validate_on_submit():
         ended = end_sessions(user.id, keep_session_id=current_session_id())
         record("user.sessions_ended", actor=user, subject=f"user:{user.id}", count=ended)
@@ -323,7 +325,7 @@ def end_other_sessions() -> Response:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str):
+def reset_password(token: str) -> ResponseReturnValue:
     reset = find_password_reset(token)
     if reset is None:
         message = (
@@ -344,7 +346,7 @@ def reset_password(token: str):
             flash("Your new password is set. Log in with it now. " + TOKENS_REVOKED, "success")
             _notify_password_changed(user)
             return _see_other(url_for("accounts.login", next=safe_next(return_to, "") or None))
-    user = db.session.get(User, reset.user_id)
+    owner = db.get_or_404(User, reset.user_id)
     return render_template(
-        "accounts/reset.html", form=form, email=user.email, password_hint=PASSWORD_HINT
+        "accounts/reset.html", form=form, email=owner.email, password_hint=PASSWORD_HINT
     )

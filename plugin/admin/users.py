@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -12,7 +14,7 @@ from plugin.accounts.services import (
     set_admin,
     set_disabled,
 )
-from plugin.accounts.sessions import admin_required, get_current_user
+from plugin.accounts.sessions import admin_required, get_current_user, signed_in_user
 from plugin.admin.common import bp, no_store, query_int, see_other
 from plugin.admin.forms import ConfirmForm
 from plugin.admin.queries import search_users
@@ -27,7 +29,7 @@ PER_PAGE = 25
 @admin_required
 def users() -> ResponseReturnValue:
     search = "".join(ch for ch in request.args.get("q", "") if ord(ch) >= 32).strip()[:254]
-    number = query_int(request.args.get("page"), 1)
+    number = query_int(request.args.get("page"), 1) or 1
     page = search_users(search, page=number, per_page=PER_PAGE)
     return render_template("admin/users.html", page=page, search=search)
 
@@ -47,11 +49,11 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     return _user_page(db.get_or_404(User, user_id))
 
 
-def _change(user_id: int, change, done: str) -> ResponseReturnValue:
+def _change(user_id: int, change: Callable[[User, User], None], done: str) -> ResponseReturnValue:
     """Apply ``change(user, actor)``, then 303; a refused change shows the page with why."""
     # CSRFProtect has already refused a missing or foreign token before this runs.
     user = db.get_or_404(User, user_id)
-    actor = get_current_user()
+    actor = signed_in_user()
     try:
         change(user, actor)
     except AccountError as error:
