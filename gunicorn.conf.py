@@ -86,6 +86,7 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
-# Bodies bigger than this are refused by gunicorn before they reach the app.
+# gunicorn refuses longer request lines and more header fields than this before they reach
+# the app; bodies are the app's to limit (MAX_CONTENT_LENGTH, plugin/inputs.py).
 limit_request_line = 8190
 limit_request_fields = 100

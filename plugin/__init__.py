@@ -35,9 +35,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from plugin import database, logs, web
+    from plugin import database, inputs, logs, web
     from plugin.extensions import csrf, db, limiter, mail, migrate
 
+    # First: the body limits apply before anything else reads the request.
+    inputs.init_app(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -87,6 +87,11 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_RATE_LIMIT": "20 per hour",
     # How long a retried refresh of a public client's just-rotated token gets the same pair.
     "REFRESH_RETRY_GRACE": 60,
+    # Request limits (plugin/inputs.py): bytes in a body, bytes in one multipart field, and
+    # fields in a form. No page or API call comes near them.
+    "MAX_CONTENT_LENGTH": 1_048_576,
+    "MAX_FORM_MEMORY_SIZE": 65_536,
+    "MAX_FORM_PARTS": 200,
 }
 
 INT_KEYS = (
@@ -110,6 +115,7 @@ BOOL_KEYS = (
     "OAUTH_CIMD_ALLOW_LOOPBACK",
     "REQUIRE_VERIFIED_EMAIL",
 )
+LIMIT_KEYS = ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS")
 ENV_KEYS = tuple(DEFAULTS)
 RATE_LIMIT_KEYS = tuple(key for key in DEFAULTS if key.endswith(("_RATE_LIMIT", "_FAILURE_LIMIT")))
 MAIL_SCHEMES = ("smtp", "smtps", "smtp+insecure")
@@ -150,6 +156,13 @@ def _coerce_and_validate(app: Flask) -> None:
             ) from None
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
+    for key in LIMIT_KEYS:
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a whole number, got {config[key]!r}") from None
+        if config[key] < 1:
+            raise ConfigError(f"{key} must be at least 1")
     for key in BOOL_KEYS:
         if isinstance(config[key], str):
             config[key] = config[key].strip().lower() not in ("0", "false", "no", "off")

@@ -32,8 +32,9 @@ def endpoint() -> Response:
         return jsonrpc_error(403, types.INVALID_REQUEST, "Requests from this origin are refused.")
     if (request.content_length or 0) > server.MAX_BODY:
         return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
-    # Read at most one byte past the limit: a chunked body has no length to check first.
-    body = request.stream.read(server.MAX_BODY + 1)
+    # The request edge (plugin/inputs.py) has read the body already, chunked or not, and
+    # bounded it by MAX_CONTENT_LENGTH.
+    body = request.get_data(cache=True)
     if len(body) > server.MAX_BODY:
         return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
     require_resource_token(mcp_resource(), _scopes_for(body))
