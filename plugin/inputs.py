@@ -1,16 +1,36 @@
-"""The request edge: how large a body may be.
+"""The request edge: how large a body may be, and which bodies cannot be read.
 
-Every request passes here before any view, form or OAuth endpoint reads it: a body over
-``MAX_CONTENT_LENGTH`` (declared, or counted while reading a chunked body) and a form with
-more than ``MAX_FORM_PARTS`` fields are refused with 413, on every route.
+Every request passes here before any view, form or OAuth endpoint reads it:
+
+- a body over ``MAX_CONTENT_LENGTH`` (declared, or counted while reading a chunked body) and
+  a form with more than ``MAX_FORM_PARTS`` fields are refused with 413, on every route;
+- JSON that cannot be read (bad UTF-8, nested beyond what the parser can follow) is
+  unreadable, so each route answers it as it answers any malformed body, with a 400 in its
+  own format.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 
 FORM = "application/x-www-form-urlencoded"
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a body that cannot be decoded is a ``ValueError`` like any other
+    malformed JSON, so ``get_json`` and every route treat it the same way."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            # RFC 8259: JSON on the wire is UTF-8; json.loads would also pass encoded surrogates.
+            text = s.decode("utf-8") if isinstance(s, bytes | bytearray) else s
+            return super().loads(text, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
 
 
 class BodyTooLarge(RequestEntityTooLarge):
@@ -18,6 +38,7 @@ class BodyTooLarge(RequestEntityTooLarge):
 
 
 def init_app(app: Flask) -> None:
+    app.json = JSONProvider(app)
     app.before_request(check_request)
 
 
