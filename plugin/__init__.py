@@ -38,7 +38,7 @@ def register_extensions(app: Flask) -> None:
     from plugin import database, inputs, logs, web
     from plugin.extensions import csrf, db, limiter, mail, migrate
 
-    # First: the body limits apply before anything else reads the request.
+    # First: the body and text checks apply before anything else reads the request.
     inputs.init_app(app)
     db.init_app(app)
     database.init_app(app)

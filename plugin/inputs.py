@@ -1,22 +1,36 @@
-"""The request edge: how large a body may be, and which bodies cannot be read.
+"""The request edge: how large a body may be, and what no view should ever be handed.
 
 Every request passes here before any view, form or OAuth endpoint reads it:
 
 - a body over ``MAX_CONTENT_LENGTH`` (declared, or counted while reading a chunked body) and
   a form with more than ``MAX_FORM_PARTS`` fields are refused with 413, on every route;
-- JSON that cannot be read (bad UTF-8, nested beyond what the parser can follow) is
-  unreadable, so each route answers it as it answers any malformed body, with a 400 in its
-  own format.
+- JSON that cannot be read (bad UTF-8, nested beyond any real document) is unreadable, so
+  each route answers it as it answers any malformed body, with a 400 in its own format;
+- a NUL (or a lone surrogate, which no database can store) anywhere, and any control
+  character in the path, a parameter or field name or HTTP Basic credentials, is refused
+  with 400. Other control characters in values are for each field to judge: todo notes may
+  hold line breaks, an email may not (``plugin/validators.py``); OAuth's ``state`` is echoed
+  to the client byte for byte.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from plugin.text import CONTROL, code_point, escape_controls
+
+# No document this app reads nests deeper than a few levels.
+MAX_JSON_DEPTH = 32
+# NUL and lone surrogates: never valid in any text, not even multi-line text.
+NEVER_VALID = re.compile(r"[\x00\ud800-\udfff]")
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -37,6 +51,10 @@ class BodyTooLarge(RequestEntityTooLarge):
     pass
 
 
+class UnreadableInput(BadRequest):
+    """Text in the request that no view may be handed; the description says where."""
+
+
 def init_app(app: Flask) -> None:
     app.json = JSONProvider(app)
     app.before_request(check_request)
@@ -44,6 +62,7 @@ def init_app(app: Flask) -> None:
 
 def check_request() -> None:
     _check_size()
+    _check_text()
 
 
 def _check_size() -> None:
@@ -73,3 +92,63 @@ def _check_size() -> None:
 
 def _too_large(limit: int | None) -> str:
     return f"The request is too large: this server accepts bodies of up to {limit:,} bytes."
+
+
+def _check_text() -> None:
+    if found := CONTROL.search(request.path):
+        _refuse(found, "The address")
+    for name, value in request.args.items(multi=True):
+        if found := CONTROL.search(name) or NEVER_VALID.search(value):
+            _refuse(found, f"The query parameter '{_shown(name)}'")
+    for name, value in request.form.items(multi=True):
+        if found := CONTROL.search(name) or NEVER_VALID.search(value):
+            _refuse(found, f"The form field '{_shown(name)}'")
+    if request.is_json:
+        for where, text, is_key in _json_strings(request.get_json(silent=True)):
+            if found := (CONTROL if is_key else NEVER_VALID).search(text):
+                _refuse(found, f"The JSON field '{_shown(where)}'")
+    for text in _basic_credentials():
+        if found := CONTROL.search(text):
+            _refuse(found, "The Authorization header")
+
+
+def _refuse(found: re.Match[str], where: str) -> None:
+    raise UnreadableInput(
+        f"{where} contains a character that is not allowed ({code_point(found.group())})."
+    )
+
+
+def _shown(name: str) -> str:
+    return escape_controls(name[:40])
+
+
+def _json_strings(data: Any) -> Iterator[tuple[str, str, bool]]:
+    """``(where, text, is_key)`` for every string in a decoded JSON document, without recursion."""
+    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise UnreadableInput(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+        if isinstance(value, str):
+            yield where or "(body)", value, False
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{where}.{key}" if where else key
+                yield path, key, True
+                stack.append((path, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{index}]", item, depth + 1) for index, item in enumerate(value))
+
+
+def _basic_credentials() -> list[str]:
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return []
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error:
+        return []  # not Basic credentials at all: the endpoint answers invalid_client
+    try:
+        return [decoded.decode("utf-8")]
+    except UnicodeDecodeError:
+        raise UnreadableInput("The Authorization header's credentials are not UTF-8.") from None

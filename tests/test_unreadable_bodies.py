@@ -13,6 +13,8 @@ UNREADABLE = {
     "nested 1,000 levels inside an object": b'{"title": ' + b"[" * 1000 + b"]" * 1000 + b"}",
     "bad UTF-8": b'{"title": "caf\xe9"}',
     "an encoded lone surrogate": b'{"title": "\xed\xa0\x80"}',
+    "an escaped lone surrogate": b'{"title": "\\ud800"}',
+    "nested 40 levels": b'{"title": ' + b"[" * 40 + b"]" * 40 + b"}",
     "not JSON": b"{title: 1",
 }
 

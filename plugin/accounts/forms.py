@@ -10,19 +10,20 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Val
 
 from plugin.accounts.passwords import MAX_LENGTH, password_problem
 from plugin.accounts.services import email_problem, normalize_email
+from plugin.validators import single_line
 
 # Passwords are never stripped or otherwise changed: what the person typed is what is hashed.
 PASSWORD_HINT = "At least 8 characters; a long phrase of several words is best."  # noqa: S105
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), single_line])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_LENGTH)])
     next = HiddenField()
 
 
 class SignupForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), single_line])
     password = PasswordField("Password", validators=[InputRequired()])
     confirm = PasswordField(
         "Repeat the password",

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from plugin.oauth.scopes import ordered, scopes
+from plugin.validators import multi_line, single_line
 
 
 class CheckboxesField(SelectMultipleField):
@@ -27,8 +28,8 @@ class CheckboxesField(SelectMultipleField):
 
 
 class ClientForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    redirect_uris = TextAreaField("Redirect URIs", validators=[DataRequired()])
+    name = StringField("Name", validators=[DataRequired(), Length(max=100), single_line])
+    redirect_uris = TextAreaField("Redirect URIs", validators=[DataRequired(), multi_line])
     scopes = CheckboxesField("Scopes", validate_choice=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -60,18 +61,14 @@ class ConfirmForm(FlaskForm):
 
 
 class VerificationTokenForm(FlaskForm):
-    token = StringField("OpenAI verification token", validators=[DataRequired(), Length(max=255)])
+    token = StringField(
+        "OpenAI verification token", validators=[DataRequired(), Length(max=255), single_line]
+    )
 
     def validate_token(self, field: StringField) -> None:
         field.data = field.data.strip()
         if any(ch.isspace() for ch in field.data):
             raise ValidationError("The token has no spaces; paste it exactly as ChatGPT shows it.")
-
-
-def printable(form: FlaskForm, field: StringField) -> None:
-    """Refuse control characters (a NUL cannot even be sent to PostgreSQL)."""
-    if field.data and any(ord(ch) < 32 for ch in field.data):
-        raise ValidationError("Remove the control characters from this field.")
 
 
 class AuditFilterForm(FlaskForm):
@@ -80,9 +77,9 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    event = StringField("Event", validators=[Optional(), Length(max=64), printable])
-    actor = StringField("Actor email", validators=[Optional(), Length(max=254), printable])
-    subject = StringField("Subject", validators=[Optional(), Length(max=255), printable])
+    event = StringField("Event", validators=[Optional(), Length(max=64), single_line])
+    actor = StringField("Actor email", validators=[Optional(), Length(max=254), single_line])
+    subject = StringField("Subject", validators=[Optional(), Length(max=255), single_line])
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 

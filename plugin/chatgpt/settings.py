@@ -11,6 +11,7 @@ from flask import current_app
 from plugin.audit.services import record
 from plugin.chatgpt.models import Setting
 from plugin.extensions import db
+from plugin.text import text_problem
 
 VERIFICATION_TOKEN = "openai_verification_token"  # noqa: S105 - a key, not a secret
 # Keys an operator may set, with the config key that provides a default for each.
@@ -48,7 +49,7 @@ def set_setting(key: str, value: str | None, *, actor: object = None) -> None:
     """Store ``value`` (empty or None removes it); audit the change without the value."""
     name = normalize_key(key)
     value = (value or "").strip()
-    if len(value) > 2000 or any(ord(ch) < 32 for ch in value):
+    if len(value) > 2000 or text_problem(value):
         raise SettingError("The value must be one line of at most 2,000 characters.")
     row = db.session.get(Setting, name)
     if not value:

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from plugin.chatgpt.fields import UtcDateTime
 from plugin.chatgpt.urls import external_url
 from plugin.todos.models import Todo
+from plugin.validators import Line, Text
 
 MAX_PAGE = 100
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
@@ -19,7 +20,7 @@ TITLE = validate.Length(min=1, max=200, error="Give a title of 1 to 200 characte
 NOTES = validate.Length(max=2000, error="Notes may be at most 2,000 characters.")
 
 
-class Cursor(fields.String):
+class Cursor(Line):
     """An opaque page marker; inside it is the id the next page starts below."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:  # type: ignore[override]
@@ -42,7 +43,7 @@ class Cursor(fields.String):
         return base64.urlsafe_b64encode(f"t{last_id}".encode()).decode().rstrip("=")
 
 
-class Trimmed(fields.String):
+class Trimmed(Line):
     """A string with surrounding whitespace removed before it is checked."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
@@ -113,7 +114,7 @@ class ListTodosQuery(Schema):
 
 class CreateTodoBody(Schema):
     title = Trimmed(required=True, validate=TITLE, metadata={"description": "What to do."})
-    notes = fields.String(load_default="", validate=NOTES, metadata={"description": "Details."})
+    notes = Text(load_default="", validate=NOTES, metadata={"description": "Details."})
     due_date = fields.Date(
         load_default=None, allow_none=True, metadata={"description": "When it is due (YYYY-MM-DD)."}
     )
@@ -121,7 +122,7 @@ class CreateTodoBody(Schema):
 
 class UpdateTodoBody(Schema):
     title = Trimmed(validate=TITLE, metadata={"description": "A new title."})
-    notes = fields.String(validate=NOTES, metadata={"description": "New notes (replace the old)."})
+    notes = Text(validate=NOTES, metadata={"description": "New notes (replace the old)."})
     done = fields.Boolean(metadata={"description": "true when finished, false to reopen."})
     due_date = fields.Date(
         allow_none=True,

@@ -281,3 +281,21 @@ def test_signup_never_redirects_off_site(app, target):
 def test_evil_next_is_not_put_into_the_page(client):
     html = client.get("/login?next=https://evil.example").get_data(as_text=True)
     assert "evil.example" not in html
+
+
+@pytest.mark.parametrize("path", ["/login", "/signup"])
+def test_in03_an_email_with_a_control_character_is_a_form_error(app, client, path):
+    page = client.get(path).get_data(as_text=True)
+    response = client.post(
+        path,
+        data={
+            "email": "person@example.com\r\nBcc: x@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "csrf_token": csrf_token_from(page),
+        },
+    )
+    assert "Write this on one line" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+    assert user_count(app, "person@example.com\r\nbcc: x@example.com") == 0
+    assert audit_events(app, "user.login_failed") == []

@@ -289,3 +289,13 @@ def test_a_public_client_has_no_secret_to_rotate(app, forms):
     response = forms.post(page, f"{page}/rotate-secret", {"password": PASSWORD})
     assert response.status_code == 409
     assert "A public client has no secret to rotate." in response.get_data(as_text=True)
+
+
+def test_in03_a_client_name_or_uri_with_a_control_character_is_a_form_error(app, forms):
+    response = create(forms, name="Chat\x1b[2JGPT", uris=f"{REDIRECT_URI}\r\n")
+    assert response.status_code == 400
+    assert "Remove the control character U+001B" in response.get_data(as_text=True)
+    response = create(forms, uris=f"{REDIRECT_URI}\r\n{NEW_URI}\x0b")
+    assert response.status_code == 400
+    assert "Remove the control character U+000B" in response.get_data(as_text=True)
+    assert events(app, "client.created") == []

@@ -77,5 +77,5 @@ def test_the_overview_points_a_new_operator_to_creating_a_client(admin):
 def test_a_token_with_control_characters_is_refused(forms):
     response = forms.post(PAGE, SET, {"token": "abc\x01def"})
     assert response.status_code == 400
-    assert "one line of at most 2,000 characters" in response.get_data(as_text=True)
+    assert "Remove the control character U+0001" in response.get_data(as_text=True)
     assert "none set" in forms.client.get(PAGE).get_data(as_text=True)

@@ -212,3 +212,18 @@ def test_login_and_signup_name_the_app_waiting_for_the_person(client, oauth_clie
     unknown = "/login?next=" + quote("/oauth/authorize?client_id=nobody&response_type=code")
     html = client.get(unknown).get_data(as_text=True)
     assert "continue to the app that sent you here" in html
+
+
+def test_in03_a_state_with_control_characters_other_than_nul_is_still_echoed(
+    signed_in, oauth_client
+):
+    # The contract echoes state byte for byte; only a NUL, valid nowhere, is refused.
+    params = callback_params(allow(signed_in, authorize_url(oauth_client, state="a\tb\x01c")))
+    assert params["state"] == "a\tb\x01c"
+
+
+def test_in03_a_nul_in_the_state_gets_an_error_page_not_a_redirect(signed_in, oauth_client):
+    response = signed_in.get(authorize_url(oauth_client, state="a\x00b"))
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "a character that is not allowed" in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from plugin.clock import utcnow
@@ -163,3 +164,29 @@ def test_api_is_rate_limited_per_person(app, api):
     statuses = [api.get("/api/me").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert api.get("/api/me").get_json()["error"] == "rate_limited"
+
+
+# --- IN-03: titles and searches are one line; notes keep their lines ----------------------
+
+
+@pytest.mark.parametrize("title", ["two\nlines", "tab\there", "bell\x07", "esc\x1b[31m", "c1\x85"])
+def test_in03_a_title_with_a_control_character_is_a_field_error(api, title):
+    response = api.post("/api/todos", json={"title": title})
+    assert response.status_code == 422
+    assert list(response.get_json()["fields"]) == ["title"]
+    assert api.get("/api/todos").get_json()["items"] == []
+
+
+def test_in03_notes_may_hold_tabs_and_line_breaks_but_no_other_control(api):
+    notes = "first line\r\nsecond\tline\n"
+    created = api.create("t", notes=notes)
+    assert created["notes"] == notes
+    response = api.patch(f"/api/todos/{created['id']}", json={"notes": "esc\x1b"})
+    assert response.status_code == 422
+    assert list(response.get_json()["fields"]) == ["notes"]
+
+
+def test_in03_a_search_with_a_line_break_is_a_field_error(api):
+    response = api.get("/api/todos?q=a%0ab")
+    assert response.status_code == 422
+    assert list(response.get_json()["fields"]) == ["q"]
