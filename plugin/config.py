@@ -316,10 +316,14 @@ def _database_url(app: Flask) -> str:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
+    # A failed statement's message then shows the SQL without its values (password hashes,
+    # token digests, emails), wherever it ends up: the error log, a CLI message.
+    common: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("sqlite"):
         # SQLite waits for a busy writer instead of failing at once (WAL is set per connection).
-        return {"connect_args": {"timeout": 15}}
+        return {**common, "connect_args": {"timeout": 15}}
     return {
+        **common,
         # A connection that died while idle (database restarted, failover) is noticed and
         # replaced at checkout, so workers recover without a restart.
         "pool_pre_ping": True,

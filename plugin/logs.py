@@ -21,6 +21,9 @@ import sqlalchemy as sa
 from flask import Flask, Response, g, request
 from flask.logging import default_handler
 
+from plugin.text import escape_controls
+from plugin.tracebacks import format_traceback
+
 log = logging.getLogger("plugin.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -48,37 +51,55 @@ class StderrHandler(logging.StreamHandler[TextIO]):
 
 
 class JSONFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and any ``extra`` fields."""
+    """One JSON object per line: time, level, logger, message and any ``extra`` fields.
+
+    Strings are written with their control characters escaped, so that a value read back
+    from the JSON is as safe to print as the line itself.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         body = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": escape_controls(record.getMessage()),
         }
         body.update(
-            (key, value) for key, value in vars(record).items() if key not in RECORD_ATTRIBUTES
+            (key, escape_controls(value) if isinstance(value, str) else value)
+            for key, value in vars(record).items()
+            if key not in RECORD_ATTRIBUTES
         )
-        if record.exc_info:
-            body["exception"] = self.formatException(record.exc_info)
-        return json.dumps(body, default=str)
+        if record.exc_info and record.exc_info[1] is not None:
+            body["exception"] = format_traceback(record.exc_info[1])
+        return json.dumps(body, default=lambda value: escape_controls(str(value)))
 
 
 class TextFormatter(logging.Formatter):
-    """``time level logger: message key=value …`` with any ``extra`` fields appended."""
+    """``time level logger: message key=value …`` with any ``extra`` fields appended.
+
+    The line never holds a control character: a path with ``%0a`` in it cannot start a
+    forged line. A traceback follows on lines of its own, its messages escaped likewise.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = escape_controls(self.formatMessage(record))
         extras = " ".join(
-            f"{key}={value}"
+            f"{key}={escape_controls(str(value))}"
             for key, value in vars(record).items()
             if key not in RECORD_ATTRIBUTES and key not in SHOWN_IN_MESSAGE and value is not None
         )
-        return f"{line} {extras}" if extras else line
+        if extras:
+            line = f"{line} {extras}"
+        if record.exc_info and record.exc_info[1] is not None:
+            line += "\n" + format_traceback(record.exc_info[1])
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
 
 
 def init_app(app: Flask) -> None:
