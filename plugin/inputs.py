@@ -6,6 +6,7 @@ Every request passes here before any view, form or OAuth endpoint reads it:
   a form with more than ``MAX_FORM_PARTS`` fields are refused with 413, on every route;
 - JSON that cannot be read (bad UTF-8, nested beyond any real document) is unreadable, so
   each route answers it as it answers any malformed body, with a 400 in its own format;
+- an ``<int:…>`` route argument beyond the database's integers matches no route (404);
 - a NUL (or a lone surrogate, which no database can store) anywhere, and any control
   character in the path, a parameter or field name or HTTP Basic credentials, is refused
   with 400. Other control characters in values are for each field to judge: todo notes may
@@ -24,14 +25,28 @@ from typing import Any
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
 from plugin.text import CONTROL, code_point, escape_controls
 
+# Ids are 32-bit integers on every database; PostgreSQL refuses a larger one in a query
+# and SQLite one beyond 64 bits.
+MAX_ID = 2**31 - 1
 # No document this app reads nests deeper than a few levels.
 MAX_JSON_DEPTH = 32
 # NUL and lone surrogates: never valid in any text, not even multi-line text.
 NEVER_VALID = re.compile(r"[\x00\ud800-\udfff]")
 FORM = "application/x-www-form-urlencoded"
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>``, stopping at ``MAX_ID`` unless the rule names its own ``max``: a larger id
+    matches no route and is a 404 instead of a database error."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) < 3:  # max is IntegerConverter's third positional argument
+            kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -56,6 +71,9 @@ class UnreadableInput(BadRequest):
 
 
 def init_app(app: Flask) -> None:
+    # Every <int:…> in every blueprint is bounded here; rules are compiled as blueprints
+    # register, so this comes before any of them.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.json = JSONProvider(app)
     app.before_request(check_request)
 

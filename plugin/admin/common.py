@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 from flask import Blueprint, Response, redirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from plugin.inputs import MAX_ID
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 T = TypeVar("T")
@@ -25,18 +27,17 @@ def no_store(response: Response) -> Response:
     return response
 
 
-# Larger numbers in a query string (?page=, ?before=) are nonsense; the database may not
-# even accept them as integers.
-MAX_QUERY_INT = 2**31 - 1
-
-
 def query_int(value: str | None, default: int | None = None) -> int | None:
-    """A positive integer from the query string, else ``default``."""
+    """A positive integer from the query string, else ``default``.
+
+    Larger numbers than an id can be (?page=, ?before=) are nonsense; the database may not
+    even accept them as integers.
+    """
     try:
         number = int(value or "")
     except ValueError:
         return default
-    return number if 0 < number <= MAX_QUERY_INT else default
+    return number if 0 < number <= MAX_ID else default
 
 
 @dataclass

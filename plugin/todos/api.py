@@ -11,11 +11,11 @@ from plugin.chatgpt.operations import ApiBlueprint, api_operation
 from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
 from plugin.database import commit
+from plugin.inputs import MAX_ID
 from plugin.oauth.protect import current_token
 from plugin.todos import services
 from plugin.todos.models import Todo
 from plugin.todos.schemas import (
-    MAX_ID,
     CreateTodoBody,
     Cursor,
     ListTodosQuery,
@@ -38,7 +38,8 @@ bp = ApiBlueprint(
     },
 )
 
-# Ids are 32-bit database integers: a larger one matches no route and is a plain 404.
+# Every <int:…> stops at MAX_ID (plugin/inputs.py); naming both bounds here also puts them
+# into the OpenAPI document.
 ITEM_PATH = f"/todos/<int(min=1, max={MAX_ID}):todo_id>"
 TODO_ID = {"todo_id": "The item's id, from listTodos or createTodo."}
 TAGS = ("todos",)

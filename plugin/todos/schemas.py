@@ -11,11 +11,11 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from plugin.chatgpt.fields import UtcDateTime
 from plugin.chatgpt.urls import external_url
+from plugin.inputs import MAX_ID
 from plugin.todos.models import Todo
 from plugin.validators import Line, Text
 
 MAX_PAGE = 100
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 TITLE = validate.Length(min=1, max=200, error="Give a title of 1 to 200 characters.")
 NOTES = validate.Length(max=2000, error="Notes may be at most 2,000 characters.")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import url_for
+from werkzeug.routing import IntegerConverter
 
 from plugin import create_app
 from plugin.extensions import db
@@ -28,7 +29,7 @@ def get_paths(app) -> list[str]:
             continue
         values = {}
         for name, converter in rule._converters.items():
-            values[name] = 1 if type(converter).__name__ in ("IntegerConverter",) else "x"
+            values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
         if rule.endpoint == "static":
             values["filename"] = "site.css"
         with app.test_request_context():
