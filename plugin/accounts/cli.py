@@ -21,6 +21,7 @@ from plugin.accounts.services import (
 )
 from plugin.database import commit
 from plugin.extensions import db
+from plugin.terminal import echo
 
 users = AppGroup("users", help="Manage user accounts.")
 
@@ -61,7 +62,7 @@ def create_command(email: str, admin: bool, password_stdin: bool) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     commit()
-    click.echo(f"Created {'admin ' if user.is_admin else ''}user {user.email} (id {user.id}).")
+    echo(f"Created {'admin ' if user.is_admin else ''}user {user.email} (id {user.id}).")
 
 
 @users.command("list")
@@ -80,7 +81,7 @@ def list_command(as_json: bool) -> None:
             name for name, on in (("admin", user.is_admin), ("disabled", user.is_disabled)) if on
         ]
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
-        click.echo(f"{user.id:>5}  {user.email:<40} {','.join(flags) or '-':<15} last login {last}")
+        echo(f"{user.id:>5}  {user.email:<40} {','.join(flags) or '-':<15} last login {last}")
 
 
 def _as_dict(user: User) -> dict[str, object]:
@@ -109,7 +110,7 @@ def set_admin_command(email: str, remove: bool) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     commit()
-    click.echo(f"{user.email} is {'no longer ' if remove else 'now '}an admin.")
+    echo(f"{user.email} is {'no longer ' if remove else 'now '}an admin.")
 
 
 @users.command("disable")
@@ -123,7 +124,7 @@ def disable_command(email: str) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     commit()
-    click.echo(f"{user.email} is disabled and signed out everywhere.")
+    echo(f"{user.email} is disabled and signed out everywhere.")
 
 
 @users.command("enable")
@@ -133,4 +134,4 @@ def enable_command(email: str) -> None:
     user = _user_or_fail(email)
     set_disabled(user, False)
     commit()
-    click.echo(f"{user.email} is enabled.")
+    echo(f"{user.email} is enabled.")

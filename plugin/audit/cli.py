@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from plugin.audit.models import AuditEvent
 from plugin.audit.services import event_as_dict, query_events
+from plugin.terminal import echo
 
 audit = AppGroup("audit", help="Read the audit log.")
 
@@ -51,4 +52,4 @@ def tail_command(count: int, event: str | None, as_json: bool) -> None:
         click.echo("No audit events" + (f" named {event!r}." if event else " yet."))
         return
     for entry in entries:
-        click.echo(format_line(entry))
+        echo(format_line(entry))

@@ -25,6 +25,7 @@ from plugin.oauth.services import (
     set_client_disabled,
     update_client,
 )
+from plugin.terminal import echo
 
 clients = AppGroup(
     "clients", help="Manage OAuth clients (the client_id/secret pasted into ChatGPT)."
@@ -48,7 +49,7 @@ def _print_secret(client: OAuthClient, secret: str, as_json: bool, heading: str)
         )
         return
     base = (current_app.config["PLUGIN_BASE_URL"] or "https://<your host>").rstrip("/")
-    click.echo(heading)
+    echo(heading)
     click.echo(f"  client_id:      {client.client_id}")
     click.echo(f"  client_secret:  {secret}")
     click.echo("The secret is shown only now; store it where ChatGPT's settings are kept.")
@@ -107,7 +108,7 @@ def list_command(as_json: bool) -> None:
         return
     for row in rows:
         state = "disabled" if row["disabled"] else "active"
-        click.echo(
+        echo(
             f"{row['client_id']}  {row['name']}  [{state}, {row['kind']}]  "
             f"grants={row['active_grants']}  last_token={row['last_used_at'] or 'never'}  "
             f"scope={row['scope']!r}  redirect_uris={' '.join(row['redirect_uris'])}"
@@ -127,7 +128,7 @@ def show(client_ref: str, as_json: bool) -> None:
     for key, value in row.items():
         if isinstance(value, list):
             value = " ".join(value)
-        click.echo(f"{key + ':':15} {value}")
+        echo(f"{key + ':':15} {value}")
 
 
 @clients.command("set-scope")

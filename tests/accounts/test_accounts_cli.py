@@ -111,3 +111,24 @@ def test_unknown_email_is_one_clear_line(runner):
         result = runner.invoke(args=["users", *command, "ghost@example.com"])
         _assert_one_line_error(result, "Error: No user with the email 'ghost@example.com'.")
         assert len(result.output.strip().splitlines()) == 1
+
+
+# An escape sequence that clears the screen and retitles the terminal, and a fake second row.
+HOSTILE_EMAIL = "evil\x1b[2J\x1b]0;pwned\x07@example.com\n    99  root@example.com"
+
+
+def test_cl01_users_list_prints_no_raw_control_characters(app, runner):
+    from plugin.accounts.models import User
+    from plugin.extensions import db
+
+    # Stored before today's validation, or by a script: the listing must still be safe.
+    with app.app_context():
+        db.session.add(User(email=HOSTILE_EMAIL, password_hash="x"))
+        db.session.commit()
+    plain = runner.invoke(args=["users", "list"])
+    assert plain.exit_code == 0
+    assert "\x1b" not in plain.output and "\x07" not in plain.output
+    assert len(plain.output.splitlines()) == 1
+    assert "evil\\x1b[2J\\x1b]0;pwned\\x07@example.com\\n    99  root@example.com" in plain.output
+    rows = json.loads(runner.invoke(args=["users", "list", "--json"]).output)
+    assert rows[0]["email"] == HOSTILE_EMAIL

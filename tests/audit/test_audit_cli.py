@@ -63,3 +63,29 @@ def test_tail_refuses_a_bad_count_with_one_clear_line(runner, seeded):
         assert result.exit_code == 2
         assert "Invalid value for '-n' / '--lines'" in result.output
         assert "Traceback" not in result.output
+
+
+def test_cl01_tail_prints_no_raw_control_characters(app, runner):
+    from plugin.audit.models import AuditEvent
+    from plugin.extensions import db
+
+    with app.app_context():
+        db.session.add(
+            AuditEvent(
+                event="user.login_failed",
+                actor_email="x\x1b[31m@example.com",
+                subject="user:1\r\n2026-03-05 13:00:00  client.deleted  boss@example.com",
+                details={"email": "y\x1b]0;pwned\x07@example.com"},
+                ip="203.0.113.7",
+                conversation_id="conv\x9b1m",
+            )
+        )
+        db.session.commit()
+    result = runner.invoke(args=["audit", "tail"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == 1
+    for raw in ("\x1b", "\x07", "\r", "\x9b"):
+        assert raw not in result.output
+    assert "x\\x1b[31m@example.com  user:1\\r\\n2026-03-05" in result.output
+    rows = json.loads(runner.invoke(args=["audit", "tail", "--json"]).output)
+    assert rows[0]["actor"] == "x\x1b[31m@example.com"
