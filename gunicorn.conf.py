@@ -74,6 +74,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # The app writes one line per request itself (plugin/logs.py, with the user and request
 # id), so gunicorn's access log is off unless GUNICORN_ACCESS_LOG names a file or "-".
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# Its fields are escaped like the app's own lines, so a path cannot forge a line.
+logger_class = "plugin.access_log.AccessLogger"
 # %(U)s is the path without its query string (codes and states travel there); no Referer,
 # no request line, no headers other than the request id.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s "%(a)s"'

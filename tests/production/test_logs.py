@@ -183,3 +183,15 @@ def test_lg02_a_database_error_logs_no_parameters_and_no_row(app, caplog):
     # SQLAlchemy itself no longer lists the values in the error's text (PostgreSQL's own
     # DETAIL line still quotes the row: the log formatters keep only the first line).
     assert "[SQL parameters hidden due to hide_parameters=True]" in str(record.exc_info[1])
+
+
+def test_lg01_gunicorns_access_log_cannot_be_forged(gunicorn_factory, server_env, tmp_path):
+    import requests
+
+    access_log = tmp_path / "access.log"
+    server = gunicorn_factory({**server_env, "GUNICORN_ACCESS_LOG": str(access_log)})
+    requests.get(server.url + "/x%0a" + FORGED.replace(" ", "%20"), timeout=10)
+    server.stop()
+    lines = access_log.read_text().splitlines()
+    assert any("/x\\n1999-12-31" in line for line in lines), lines
+    assert not any(line.startswith("1999-12-31") for line in lines)
