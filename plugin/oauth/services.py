@@ -22,6 +22,7 @@ from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
 from plugin.oauth.scopes import ordered, scopes
+from plugin.text import text_problem
 
 MAX_REDIRECT_URIS = 10
 
@@ -100,6 +101,9 @@ def _clean_name(name: str) -> str:
         raise ClientError("A client name is required.")
     if len(name) > 100:
         raise ClientError("The client name must be at most 100 characters.")
+    if text_problem(name):
+        # The consent page, the admin pages and the CLI all show it.
+        raise ClientError("The client name must be one line without control characters.")
     return name
 
 

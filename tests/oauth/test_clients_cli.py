@@ -117,3 +117,15 @@ def test_list_counts_active_grants(runner, oauth_client, tokens):
     assert rows[0]["active_grants"] == 1
     human = runner.invoke(args=["clients", "list"]).output
     assert "grants=1" in human and oauth_client.client_id in human
+
+
+@pytest.mark.parametrize("name", ["Chat\x1b[2JGPT", "two\nlines", "nul\x00"])
+def test_in03_a_client_name_with_a_control_character_is_one_clear_line(runner, name):
+    result = runner.invoke(
+        args=["clients", "create", "--name", name, "--redirect-uri", CALLBACK, "--json"]
+    )
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines() == [
+        "Error: The client name must be one line without control characters."
+    ]
+    assert runner.invoke(args=["clients", "list", "--json"]).output.strip() == "[]"
