@@ -21,6 +21,7 @@ import binascii
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
@@ -159,14 +160,17 @@ def _json_strings(data: Any) -> Iterator[tuple[str, str, bool]]:
 
 
 def _basic_credentials() -> list[str]:
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    """The client id and secret of a Basic header, decoded as the OAuth server decodes them
+    (RFC 6749 §2.3.1: form-encoded, then base64)."""
+    scheme, _, encoded = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "basic":
         return []
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True)
+        decoded = base64.b64decode(encoded.strip())
     except binascii.Error:
         return []  # not Basic credentials at all: the endpoint answers invalid_client
     try:
-        return [decoded.decode("utf-8")]
+        text = decoded.decode("utf-8")
     except UnicodeDecodeError:
         raise UnreadableInput("The Authorization header's credentials are not UTF-8.") from None
+    return [unquote(part) for part in text.split(":", 1)]

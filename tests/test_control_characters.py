@@ -74,7 +74,9 @@ def test_in03_a_nul_in_a_token_request_is_invalid_request(client, body, encoding
     assert response.get_json()["error"] == "invalid_request"
 
 
-@pytest.mark.parametrize("credentials", [b"a\x00b:secret", b"id:se\x1bcret", b"\xff:x"])
+@pytest.mark.parametrize(
+    "credentials", [b"a\x00b:secret", b"id:se\x1bcret", b"a%00b:secret", b"id:x%0a", b"\xff:x"]
+)
 def test_in03_control_characters_in_basic_credentials_are_invalid_request(client, credentials):
     response = client.post(
         "/oauth/token",
