@@ -27,6 +27,7 @@ from plugin.oauth.services import (
     delete_client,
     validate_redirect_uri,
 )
+from plugin.text import text_problem
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 
@@ -84,6 +85,12 @@ def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     name = metadata.get("client_name") or urlsplit(redirect_uris[0]).hostname or "Unnamed app"
     if not isinstance(name, str) or len(name.strip()) > 100:
         raise RegistrationError("invalid_client_metadata", "'client_name' is at most 100 chars.")
+    if text_problem(name):
+        # Anyone may register, and the consent page shows the name: no line breaks to fake
+        # a second line, and no NUL, which PostgreSQL cannot store.
+        raise RegistrationError(
+            "invalid_client_metadata", "'client_name' must be one line without control characters."
+        )
     scope = metadata.get("scope")
     if scope is not None and not isinstance(scope, str):
         raise RegistrationError("invalid_client_metadata", "'scope' must be a string.")

@@ -86,6 +86,8 @@ def test_mismatched_client_id_is_refused_and_audited(app, signed_in, host):
         ({"client_secret": "s"}, "client secret"),
         ({"grant_types": ["client_credentials"]}, "grant_types"),
         ({"redirect_uris": ["http://evil.example/cb"]}, "https"),
+        ({"client_name": "Desk\u0000Agent"}, "control characters"),
+        ({"client_name": "Desk Agent\r\nby OpenAI"}, "control characters"),
     ],
 )
 def test_documents_outside_the_rules_are_refused(signed_in, host, extra, words):

@@ -61,6 +61,9 @@ def test_identical_registrations_are_deduplicated(client, runner):
         (CLAUDE | {"response_types": ["token"]}, "invalid_client_metadata"),
         (CLAUDE | {"scope": "admin"}, "invalid_client_metadata"),
         (CLAUDE | {"client_name": "x" * 101}, "invalid_client_metadata"),
+        # IN-03: the consent page shows the name; a line break could fake a second line.
+        (CLAUDE | {"client_name": "Claude\nVerified by Anthropic"}, "invalid_client_metadata"),
+        (CLAUDE | {"client_name": "Claude\x1b[2J"}, "invalid_client_metadata"),
     ],
 )
 def test_bad_metadata_is_refused(client, metadata, error):
