@@ -20,7 +20,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote
 
 from flask import Flask, request
@@ -64,7 +64,7 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class BodyTooLarge(RequestEntityTooLarge):
-    pass
+    """A 413 whose description names the limit that was passed."""
 
 
 class UnreadableInput(BadRequest):
@@ -89,27 +89,28 @@ def _check_size() -> None:
     declared = request.content_length
     if limit is not None and declared is not None and declared > limit:
         raise BodyTooLarge(_too_large(limit))
+    if declared is None and "wsgi.input_terminated" in request.environ:
+        # A chunked body has no length to check: read it now, so that no route, whether it
+        # reads its body or not, takes more. Werkzeug stops at the limit without saying
+        # whether more was sent; one more byte from the server's stream tells.
+        data = request.get_data(cache=True)
+        if limit is not None and len(data) >= limit and request.environ["wsgi.input"].read(1):
+            raise BodyTooLarge(_too_large(limit))
+    parts = request.max_form_parts
+    # Werkzeug applies MAX_FORM_PARTS to multipart forms only.
+    if request.mimetype == FORM and parts is not None:
+        if request.get_data(cache=True).count(b"&") >= parts:
+            raise BodyTooLarge(f"The form has more than {parts} fields.")
     try:
-        if declared is None and "wsgi.input_terminated" in request.environ:
-            # A chunked body has no length to check: read it now, so that no route, whether
-            # it reads its body or not, takes more. Werkzeug stops at the limit without
-            # saying whether more was sent; one more byte from the server's stream tells.
-            data = request.get_data(cache=True)
-            if limit is not None and len(data) >= limit and request.environ["wsgi.input"].read(1):
-                raise BodyTooLarge(_too_large(limit))
-        if request.mimetype == FORM:
-            # Werkzeug applies MAX_FORM_PARTS to multipart forms only.
-            parts = request.get_data(cache=True).count(b"&") + 1
-            if request.max_form_parts is not None and parts > request.max_form_parts:
-                raise BodyTooLarge(f"The form has more than {request.max_form_parts} fields.")
-        request.form  # noqa: B018 - parsed here so that its own limits answer clearly
-    except BodyTooLarge:
-        raise
+        request.form  # noqa: B018 - parsed here, so that its own limits answer clearly
     except RequestEntityTooLarge:
-        raise BodyTooLarge(_too_large(limit)) from None
+        raise BodyTooLarge(
+            f"The form is too large: at most {parts} fields and "
+            f"{request.max_form_memory_size:,} bytes in a field."
+        ) from None
 
 
-def _too_large(limit: int | None) -> str:
+def _too_large(limit: int) -> str:
     return f"The request is too large: this server accepts bodies of up to {limit:,} bytes."
 
 
@@ -131,7 +132,7 @@ def _check_text() -> None:
             _refuse(found, "The Authorization header")
 
 
-def _refuse(found: re.Match[str], where: str) -> None:
+def _refuse(found: re.Match[str], where: str) -> NoReturn:
     raise UnreadableInput(
         f"{where} contains a character that is not allowed ({code_point(found.group())})."
     )

@@ -81,6 +81,7 @@ def test_in01_a_multipart_field_over_its_limit_is_refused(client):
     )
     assert response.status_code == 413
     assert response.mimetype == "text/html"
+    assert "65,536 bytes in a field" in response.get_data(as_text=True)
 
 
 def test_in01_the_limits_are_settings(app_config, monkeypatch):
