@@ -8,7 +8,6 @@ Flask's as on ``/api``: request id, log line, security headers, the database ses
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import mcp_types as types
@@ -17,6 +16,7 @@ from mcp.server.lowlevel.server import Server
 
 from plugin.chatgpt.operations import find_operation, limit_like_api
 from plugin.extensions import csrf
+from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
 from plugin.oauth.resources import mcp_resource, require_resource_token
 from plugin.web import public_url
@@ -45,6 +45,13 @@ def endpoint() -> Response:
 csrf.exempt(endpoint)
 
 
+@bp.errorhandler(BodyTooLarge)
+@bp.errorhandler(UnreadableInput)
+def _refused_at_the_edge(error: BodyTooLarge | UnreadableInput) -> Response:
+    # What the request edge refuses before this view runs, answered in JSON-RPC like the rest.
+    return jsonrpc_error(error.code or 400, types.INVALID_REQUEST, error.description or "")
+
+
 @limit_like_api
 def _answer(body: bytes) -> Response:
     sdk: Server[Any] = current_app.extensions[EXTENSION]
@@ -66,7 +73,8 @@ def _origin_allowed() -> bool:
 def _scopes_for(body: bytes) -> list[str]:
     """The scope a ``tools/call`` body's tool needs; anything else needs a valid token only."""
     try:
-        message = json.loads(body)
+        # The app's JSON provider: too deep a document is a ValueError like any malformed one.
+        message = current_app.json.loads(body)
     except ValueError:
         return []
     if not isinstance(message, dict) or message.get("method") != "tools/call":

@@ -110,6 +110,34 @@ def test_a_ten_megabyte_body_is_refused(mcp):
     assert answer.status_code == 413 and "error" in answer.get_json()
 
 
+def test_in01_a_ten_megabyte_chunked_body_is_refused_in_json_rpc(mcp):
+    import io
+
+    answer = mcp.client.post(
+        "/mcp",
+        input_stream=io.BytesIO(b'{"jsonrpc": "2.0", "x": "' + b"a" * 10_000_000 + b'"}'),
+        headers=mcp.headers("ping", None) | {"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert answer.status_code == 413 and _error(answer)["code"] == -32600
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 1000 + b"]" * 1000,
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": '
+        + b'{"name": "createTodo", "arguments": {"title": "a\\u0000b"}}}',
+        b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "\\ud800"}}',
+    ],
+    ids=["nested 1,000 levels", "a NUL in an argument", "a lone surrogate"],
+)
+def test_in02_in03_an_unreadable_body_is_a_json_rpc_error(mcp, raw):
+    answer = mcp.post(None, mcp.headers("tools/call", None), raw=raw)
+    assert 400 <= answer.status_code < 500
+    assert answer.get_json()["jsonrpc"] == "2.0" and _error(answer)["code"] in (-32700, -32600)
+
+
 def test_get_and_delete_are_405(client, token):
     for method in ("GET", "DELETE"):
         answer = client.open("/mcp", method=method, headers={"Authorization": f"Bearer {token}"})
