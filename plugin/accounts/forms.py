@@ -73,7 +73,7 @@ class ConfirmForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), single_line])
     next = HiddenField()
 
     def validate_email(self, field: EmailField) -> None:
@@ -89,7 +89,7 @@ class NextForm(FlaskForm):
 
 
 class ChangeEmailForm(FlaskForm):
-    new_email = EmailField("New email", validators=[DataRequired(), Length(max=254)])
+    new_email = EmailField("New email", validators=[DataRequired(), Length(max=254), single_line])
     email_password = PasswordField(
         "Your password", validators=[InputRequired(), Length(max=MAX_LENGTH)]
     )
