@@ -52,10 +52,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Let each feature add its blueprints, scopes, paths and hooks, lowest layer first."""
-    from plugin import accounts, admin, chatgpt, confirmations, health, mcp, oauth, todos
+    from plugin import (
+        accounts,
+        admin,
+        chatgpt,
+        confirmations,
+        connections,
+        health,
+        mcp,
+        oauth,
+        todos,
+    )
 
     app.register_blueprint(health.bp)
-    for feature in (accounts, oauth, chatgpt, confirmations, todos, mcp, admin):
+    for feature in (connections, accounts, oauth, chatgpt, confirmations, todos, mcp, admin):
         feature.init_app(app)
 
 
@@ -70,6 +80,7 @@ def register_commands(app: Flask) -> None:
     from plugin.accounts import cli as accounts_cli
     from plugin.audit import cli as audit_cli
     from plugin.chatgpt import cli as chatgpt_cli
+    from plugin.connections import cli as connections_cli
     from plugin.cli_errors import friendly_database_errors
     from plugin.oauth import cli as oauth_cli
 
@@ -77,6 +88,7 @@ def register_commands(app: Flask) -> None:
         accounts_cli.users,
         oauth_cli.clients,
         audit_cli.audit,
+        connections_cli.connections,
         chatgpt_cli.settings,
         chatgpt_cli.check,
         devserver.dev,

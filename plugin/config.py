@@ -92,6 +92,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1_048_576,
     "MAX_FORM_MEMORY_SIZE": 65_536,
     "MAX_FORM_PARTS": 200,
+    # Connection traces (Admin → Connections) are kept this many days after their last step.
+    "CONNECTION_TRACE_DAYS": 14,
 }
 
 INT_KEYS = (
@@ -106,6 +108,7 @@ INT_KEYS = (
     "MAIL_TIMEOUT",
     "PROXY_FIX_HOPS",
     "REFRESH_RETRY_GRACE",
+    "CONNECTION_TRACE_DAYS",
 )
 BOOL_KEYS = (
     "RATELIMIT_ENABLED",

@@ -3,6 +3,7 @@
 from plugin.accounts.models import EmailToken, PasswordReset, User, UserSession
 from plugin.audit.models import AuditEvent
 from plugin.chatgpt.models import Setting
+from plugin.connections.models import ConnectionTrace, TraceStep
 from plugin.confirmations.models import PendingAction
 from plugin.mail.models import MailMessage
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
@@ -11,6 +12,7 @@ from plugin.todos.models import Todo
 __all__ = [
     "AuditEvent",
     "AuthorizationCode",
+    "ConnectionTrace",
     "Consent",
     "EmailToken",
     "MailMessage",
@@ -20,6 +22,7 @@ __all__ = [
     "PendingAction",
     "Setting",
     "Todo",
+    "TraceStep",
     "User",
     "UserSession",
 ]

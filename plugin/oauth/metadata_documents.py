@@ -23,6 +23,7 @@ from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.database import commit, discard_work
 from plugin.extensions import db
+from plugin.oauth import traces
 from plugin.oauth.fetch import FetchError, fetch_json
 from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, OAuthClient
 from plugin.oauth.registration import GRANT_TYPES, RegistrationError, clean_metadata
@@ -174,12 +175,14 @@ def refresh_document(client: OAuthClient) -> str | None:
             last_good_copy=client.metadata_document is not None,
         )
         client.metadata_fresh_until = now + RETRY_AFTER_FAILURE
+        traces.metadata_fetched(client, str(error))
         return str(error)
     if client.metadata_document is None or client.id is None:
         record("client.registered", subject=f"client:{url}", kind="metadata-document")
     _apply(client, granted, fetched.document)
     client.metadata_fetched_at = now
     client.metadata_fresh_until = now + fresh_for(fetched.cache_control)
+    traces.metadata_fetched(client, None)
     return None
 
 

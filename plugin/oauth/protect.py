@@ -10,8 +10,9 @@ from typing import Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
-from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
 
+from plugin.oauth import traces
 from plugin.oauth.lookup import find_token_row, is_access_token_active
 from plugin.oauth.models import OAuthToken
 from plugin.oauth.resources import API_PATH, api_resource, metadata_url, refuse_audience
@@ -27,11 +28,21 @@ class TokenValidator(BearerTokenValidator):
         self, token: OAuthToken | None, scopes: list[str] | None, request: Any
     ) -> None:
         if token is not None and not is_access_token_active(token):
+            traces.call_refused(token, api_resource())
             raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
         if token is not None and token.resource is not None:
             refuse_audience(token, api_resource())
             raise InvalidTokenError(description="The access token was issued for another resource.")
-        super().validate_token(token, scopes, request)
+        try:
+            super().validate_token(token, scopes, request)
+        except InsufficientScopeError:
+            if token is not None:
+                traces.call_refused(
+                    token, api_resource(), [s for s in scopes or [] if s not in token.scope.split()]
+                )
+            raise
+        if token is not None:
+            traces.call_succeeded(token, api_resource())
 
 
 class Protector(ResourceProtector):

@@ -19,6 +19,7 @@ from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
+from plugin.oauth import traces
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import ordered, scopes
 from plugin.oauth.services import (
@@ -107,12 +108,20 @@ def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def register_dynamic_client(metadata: dict[str, Any]) -> tuple[OAuthClient, bool]:
+def register_dynamic_client(metadata: Any) -> tuple[OAuthClient, bool]:
     """Register (or find the identical earlier registration of) a public client.
 
     Returns the client and whether it is new. Flushes; the caller commits.
     """
-    granted = clean_metadata(metadata)
+    try:
+        if not isinstance(metadata, dict):
+            raise RegistrationError(
+                "invalid_client_metadata", "Send the client metadata as a JSON object."
+            )
+        granted = clean_metadata(metadata)
+    except RegistrationError as error:
+        traces.registration_refused(metadata, str(error))
+        raise
     fingerprint = digest(json.dumps(granted, sort_keys=True))
     twin = db.session.scalar(
         sa.select(OAuthClient)
@@ -125,6 +134,7 @@ def register_dynamic_client(metadata: dict[str, Any]) -> tuple[OAuthClient, bool
         .limit(1)
     )
     if twin is not None:
+        traces.registered(twin, created=False)
         return twin, False
     client = OAuthClient(
         client_id="dyn_" + secrets.token_urlsafe(18),
@@ -145,6 +155,7 @@ def register_dynamic_client(metadata: dict[str, Any]) -> tuple[OAuthClient, bool
         kind="dynamic",
         redirect_uris=client.redirect_uris,
     )
+    traces.registered(client, created=True)
     return client, True
 
 

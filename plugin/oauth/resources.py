@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from plugin.audit.services import record
 from plugin.database import commit
+from plugin.oauth import traces
 from plugin.oauth.lookup import find_token_row, is_access_token_active
 from plugin.oauth.models import OAuthToken
 from plugin.oauth.scopes import ordered, scopes
@@ -140,6 +141,7 @@ def refuse_audience(token: OAuthToken, presented_at: str) -> None:
         audience=resource_name(token.resource),
         presented_at=presented_at,
     )
+    traces.call_refused(token, presented_at)
     # The request ends in an error, which discards its pending writes: keep this one.
     commit()
 
@@ -155,6 +157,8 @@ def require_resource_token(resource: str, scopes: list[str]) -> OAuthToken:
     if value is None:
         raise challenge(401, "invalid_token", "An access token is required.", scopes, path)
     token = find_token_row(value, "access_token")
+    if token is not None and not is_access_token_active(token):
+        traces.call_refused(token, resource)
     if token is None or not is_access_token_active(token):
         raise challenge(
             401, "invalid_token", "The access token is expired, revoked or unknown.", scopes, path
@@ -166,6 +170,7 @@ def require_resource_token(resource: str, scopes: list[str]) -> OAuthToken:
         )
     missing = [name for name in scopes if name not in token.scope.split()]
     if missing:
+        traces.call_refused(token, resource, missing)
         raise challenge(
             403,
             "insufficient_scope",
@@ -174,6 +179,7 @@ def require_resource_token(resource: str, scopes: list[str]) -> OAuthToken:
             path,
         )
     g.authlib_server_oauth2_token = token
+    traces.call_succeeded(token, resource)
     return token
 
 

@@ -15,10 +15,12 @@ from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask
+from flask import request as flask_request
 
 from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.extensions import db
+from plugin.oauth import traces
 from plugin.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from plugin.oauth.grants import (
     AuthorizationCodeGrant,
@@ -58,7 +60,27 @@ class AuthorizationServer(FlaskAuthorizationServer):
         client: OAuthClient = super().authenticate_client(request, methods, endpoint)
         return client
 
+    def get_consent_grant(self, request: Any = None, end_user: User | None = None) -> Any:
+        # Every authorization request passes here: the place to trace it, refused or not.
+        try:
+            grant = super().get_consent_grant(request, end_user=end_user)
+        except OAuth2Error as error:
+            traces.authorization_refused(error)
+            raise
+        traces.authorization_requested(grant, end_user)
+        return grant
+
+    def create_authorization_response(
+        self, request: Any = None, grant_user: User | None = None, grant: Any = None
+    ) -> Any:
+        response = super().create_authorization_response(request, grant_user, grant)
+        traces.authorization_answered(grant, grant_user, response.headers.get("Location", ""))
+        return response
+
     def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
+        if flask_request.endpoint == "oauth.issue_token":
+            # Traced before the description below is made the same for every cause.
+            traces.token_refused(error)
         if error.error == "invalid_client":
             # One answer for an unknown client, a wrong secret or a missing one (RFC 6749 §5.2).
             error.status_code = 401
@@ -91,6 +113,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         request.client.last_used_at = row.issued_at
         # The refresh grant seals this answer for a retry (grants.RefreshTokenGrant).
         request.issued_token = token
+        traces.token_issued(request, row)
         record(
             "token.refreshed" if previous else "token.issued",
             actor=request.user,

@@ -167,20 +167,15 @@ def register_client() -> Response:
         response = _error(404, "not_found", "This server does not accept client registrations.")
     else:
         metadata = request.get_json(silent=True) if request.is_json else None
-        if not isinstance(metadata, dict):
-            response = _error(
-                400, "invalid_client_metadata", "Send the client metadata as a JSON object."
-            )
+        try:
+            client, _created = register_dynamic_client(metadata)
+        except RegistrationError as error:
+            response = _error(400, error.error, str(error))
         else:
-            try:
-                client, _created = register_dynamic_client(metadata)
-            except RegistrationError as error:
-                response = _error(400, error.error, str(error))
-            else:
-                commit()
-                response = jsonify(registration_response(client))
-                # 201 for a repeat too: some clients accept nothing else.
-                response.status_code = 201
+            commit()
+            response = jsonify(registration_response(client))
+            # 201 for a repeat too: some clients accept nothing else.
+            response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,0 +1,15 @@
+"""Connection traces: each authorization attempt, step by step, until its first API call.
+
+Core-level like ``audit``: the OAuth feature notes steps here (``services.note``); the
+admin page and ``flask connections`` read them. Nothing here imports a feature.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from plugin.connections import services
+
+    services.init_app(app)

@@ -1,0 +1,83 @@
+"""`flask connections tail|prune`: the newest connection traces, and removing expired ones."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup
+
+from plugin.connections.models import OUTCOMES, ConnectionTrace
+from plugin.connections.services import prune_expired, query_traces, trace_as_dict
+from plugin.database import commit
+
+connections = AppGroup("connections", help="Read the connection traces (install attempts).")
+
+MARKS = {"connected": "✔", "failed": "✘", "pending": "…"}
+
+
+def format_trace(trace: ConnectionTrace) -> list[str]:
+    """The trace's headline, then one line per step; a failure with its fix."""
+    who = trace.user_email or "nobody signed in"
+    client = trace.client_name or trace.client_id or "unknown client"
+    where = trace.audience or "/api"
+    lines = [
+        f"{MARKS.get(trace.outcome, '?')} #{trace.id} {trace.started_at:%Y-%m-%d %H:%M:%S} UTC  "
+        f"{trace.outcome}  {client} ({trace.client_id or '-'})  {who}  for {where}"
+    ]
+    for step in trace.steps:
+        repeated = f" ×{step.repeats}" if step.repeats > 1 else ""
+        text = f": {step.reason}" if step.reason else ""
+        lines.append(
+            f"    {'✔' if step.ok else '✘'} {step.at:%H:%M:%S} {step.step}{repeated}{text}"
+        )
+        if not step.ok and step.fix:
+            lines.append(f"        fix: {step.fix}")
+    return lines
+
+
+@connections.command("tail")
+@click.option(
+    "-n",
+    "--lines",
+    "count",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many of the newest traces to show.",
+)
+@click.option("--failed", is_flag=True, help="Only traces whose newest step failed.")
+@click.option("--client", help="Only this client_id, or clients whose name contains this.")
+@click.option("--person", help="Only people whose email contains this.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+def tail_command(
+    count: int, failed: bool, client: str | None, person: str | None, as_json: bool
+) -> None:
+    """Show the newest traces, oldest first, each with its steps."""
+    traces = list(
+        reversed(
+            query_traces(
+                client=client, person=person, outcome="failed" if failed else None, limit=count
+            )
+        )
+    )
+    if as_json:
+        click.echo(json.dumps([trace_as_dict(trace) for trace in traces], indent=2))
+        return
+    if not traces:
+        click.echo("No failed connections." if failed else "No connection attempts yet.")
+        return
+    for trace in traces:
+        for line in format_trace(trace):
+            click.echo(line)
+
+
+@connections.command("prune")
+def prune_command() -> None:
+    """Delete traces older than CONNECTION_TRACE_DAYS."""
+    removed = prune_expired()
+    commit()
+    click.echo(f"Removed {removed} expired connection trace{'' if removed == 1 else 's'}.")
+
+
+__all__ = ["OUTCOMES", "connections"]
