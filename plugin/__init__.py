@@ -80,8 +80,8 @@ def register_commands(app: Flask) -> None:
     from plugin.accounts import cli as accounts_cli
     from plugin.audit import cli as audit_cli
     from plugin.chatgpt import cli as chatgpt_cli
-    from plugin.connections import cli as connections_cli
     from plugin.cli_errors import friendly_database_errors
+    from plugin.connections import cli as connections_cli
     from plugin.oauth import cli as oauth_cli
 
     for command in (

@@ -3,8 +3,8 @@
 from plugin.accounts.models import EmailToken, PasswordReset, User, UserSession
 from plugin.audit.models import AuditEvent
 from plugin.chatgpt.models import Setting
-from plugin.connections.models import ConnectionTrace, TraceStep
 from plugin.confirmations.models import PendingAction
+from plugin.connections.models import ConnectionTrace, TraceStep
 from plugin.mail.models import MailMessage
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
 from plugin.todos.models import Todo

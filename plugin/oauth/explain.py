@@ -155,7 +155,7 @@ def explain_client_failure(params: MultiDict[str, str]) -> tuple[str, str, OAuth
     header = request.headers.get("Authorization", "")
     basic = header.lower().startswith("basic ")
     basic_id, basic_secret = extract_basic_authorization(request.headers)
-    if basic and not basic_id:
+    if basic and (not basic_id or basic_secret is None):
         return (
             "the Authorization header is not valid HTTP Basic (base64 of client_id:secret)",
             "Choose the token exchange method “Default (POST request)” or fix the header.",

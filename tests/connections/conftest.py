@@ -1,0 +1,21 @@
+"""Fixtures for the connection-trace tests: the stored traces, read as the CLI prints them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.oauth.conftest import exchange, get_code, signed_in, tokens
+
+__all__ = ["exchange", "get_code", "signed_in", "tokens"]
+
+
+@pytest.fixture
+def traces(app):
+    """Every stored trace as ``trace_as_dict`` gives it, newest first."""
+    from plugin.connections.services import query_traces, trace_as_dict
+
+    def read() -> list[dict]:
+        with app.app_context():
+            return [trace_as_dict(trace) for trace in query_traces(limit=1000)]
+
+    return read
