@@ -7,6 +7,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plugin.paths import is_path
+from plugin.useragents import describe_user_agent
 
 # Only the app's own stylesheet, images and scripts; no inline code, nothing third-party.
 CSP = (
@@ -39,6 +40,8 @@ def init_app(app: Flask) -> None:
         # not trusted: the proxy passes Host, and PLUGIN_BASE_URL fixes the public origin.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.session_interface = SessionInterface()
+    # Sessions and the audit log name a browser and system, not the raw User-Agent.
+    app.add_template_filter(describe_user_agent, "device")
     app.after_request(_security_headers)
 
 

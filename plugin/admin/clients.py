@@ -10,9 +10,10 @@ from plugin.accounts.passwords import verify_password
 from plugin.accounts.sessions import admin_required, get_current_user
 from plugin.admin.common import bp, no_store, see_other
 from plugin.admin.forms import ClientForm, ConfirmForm, ReauthForm
+from plugin.admin.setup import client_setup
 from plugin.audit.services import record
-from plugin.chatgpt.urls import external_url
 from plugin.config import text_setting
+from plugin.connections.services import count_failed
 from plugin.database import commit
 from plugin.extensions import db, limiter
 from plugin.oauth.models import OAuthClient
@@ -28,6 +29,11 @@ from plugin.oauth.services import (
     update_client,
 )
 
+CLIENT_GROUPS = (
+    ("registered", "Registered here"),
+    ("dynamic", "Registered themselves (dynamic registration)"),
+    ("metadata-document", "Client ID Metadata Documents"),
+)
 WRONG_PASSWORD = "Your password is not correct; the secret was not changed."  # noqa: S105
 
 
@@ -42,8 +48,7 @@ def _secret_page(client: OAuthClient, secret: str, *, rotated: bool) -> Response
         client=client,
         secret=secret,
         rotated=rotated,
-        authorization_url=external_url("oauth.authorize"),
-        token_url=external_url("oauth.issue_token"),
+        setup=client_setup(client),
     )
     return no_store(current_app.make_response(page))
 
@@ -51,9 +56,12 @@ def _secret_page(client: OAuthClient, secret: str, *, rotated: bool) -> Response
 @bp.get("/clients")
 @admin_required
 def clients() -> ResponseReturnValue:
-    return render_template(
-        "admin/clients.html", clients=list_clients(), grants=active_grant_counts()
-    )
+    everyone = list_clients()
+    groups = [
+        (title, [client for client in everyone if client.kind == kind])
+        for kind, title in CLIENT_GROUPS
+    ]
+    return render_template("admin/clients.html", groups=groups, grants=active_grant_counts())
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -66,6 +74,7 @@ def client_new() -> ResponseReturnValue:
                 form.name.data,
                 form.redirect_uri_list(),
                 form.scope_string(),
+                public=bool(form.public.data),
                 actor=get_current_user(),
             )
         except ClientError as error:
@@ -74,6 +83,11 @@ def client_new() -> ResponseReturnValue:
             form.redirect_uris.errors.append(str(error))
         else:
             commit()
+            if secret is None:
+                flash(
+                    "The public client is created: it has no secret, PKCE is required.", "success"
+                )
+                return see_other(url_for("admin.client_detail", client_id=client.id))
             return _secret_page(client, secret, rotated=False)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/client_new.html", form=form), status
@@ -104,6 +118,8 @@ def _detail_page(
             button=ConfirmForm(),
             grants=active_grant_counts().get(client.id, 0),
             error=error,
+            setup=client_setup(client),
+            failed_connections=count_failed(client.client_id),
         ),
         status,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     PasswordField,
     SelectMultipleField,
@@ -31,6 +32,8 @@ class ClientForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100), single_line])
     redirect_uris = TextAreaField("Redirect URIs", validators=[DataRequired(), multi_line])
     scopes = CheckboxesField("Scopes", validate_choice=True)
+    # Only on creation: a public client has no secret, so it cannot become confidential later.
+    public = BooleanField("Public client (no secret; PKCE required)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

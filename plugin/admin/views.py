@@ -1,4 +1,4 @@
-"""The operator's pages: clients, users, settings and the audit log.
+"""The operator's pages: clients, users, connections, settings and the audit log.
 
 Every view is ``@admin_required`` and only calls the features' services; each section
 lives in its own module, all on the one ``admin`` blueprint.
@@ -12,7 +12,14 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from plugin.accounts.sessions import admin_required
-from plugin.admin import audit_log, clients, outbox, settings_page, users  # noqa: F401 - routes
+from plugin.admin import (  # noqa: F401 - adds routes
+    audit_log,
+    clients,
+    connections_page,
+    outbox,
+    settings_page,
+    users,
+)
 from plugin.admin.common import bp
 from plugin.admin.queries import count_users
 from plugin.audit.services import count_events, query_events

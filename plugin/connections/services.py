@@ -275,6 +275,14 @@ def query_traces(
     return list(db.session.scalars(statement))
 
 
+def count_failed(client_id: str) -> int:
+    """How many of the client's kept traces ended failed."""
+    statement = sa.select(sa.func.count()).where(
+        ConnectionTrace.client_id == client_id, ConnectionTrace.outcome == "failed"
+    )
+    return db.session.scalar(statement) or 0
+
+
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds") + "Z"
 

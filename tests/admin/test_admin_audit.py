@@ -16,7 +16,7 @@ def seeded(app, admin):
 
 
 def events_on(html: str) -> list[str]:
-    return re.findall(r'<td><a href="/admin/audit\?event=[^"]+">([^<]+)</a></td>', html)
+    return re.findall(r'<td[^>]*><a href="/admin/audit\?event=[^"]+">([^<]+)</a></td>', html)
 
 
 def test_the_page_shows_every_column_newest_first(admin, seeded):
@@ -26,7 +26,7 @@ def test_the_page_shows_every_column_newest_first(admin, seeded):
     shown = events_on(html)
     assert shown[:3] == ["client.disabled", "user.login", "client.secret_rotated"]
     for text in (
-        "Time (UTC)",
+        "2026-03-04 12:00 UTC",  # every time names its zone
         "2026-03-04 12:00",
         "ann@example.com",
         "user:1",
