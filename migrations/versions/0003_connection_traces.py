@@ -1,7 +1,7 @@
 """Connection traces: each authorization attempt and its steps, for the operator
 
 Revision ID: 0003_connection_traces
-Revises: 0002_connector_oauth
+Revises: 0002_accounts_mail
 Create Date: 2026-12-14 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_connection_traces'
-down_revision = '0002_connector_oauth'
+down_revision = '0002_accounts_mail'
 branch_labels = None
 depends_on = None
 
