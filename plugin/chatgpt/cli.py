@@ -60,16 +60,27 @@ def show_command(as_json: bool) -> None:
 @with_appcontext
 @click.argument("base_url", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON object.")
-def check(base_url: str | None, as_json: bool) -> None:
+@click.option(
+    "--connectors",
+    is_flag=True,
+    help="Replay what ChatGPT and Claude do before anyone signs in; ✔/✘ per step.",
+)
+def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
     """Lint the manifest and OpenAPI document against ChatGPT's limits.
 
     With BASE_URL the served plugin is fetched over HTTP; without it, this app is asked
-    in-process. Exits 1 when anything would be refused.
+    in-process. With --connectors, replay the discovery and registration steps of GPT
+    Actions, ChatGPT apps and Claude connectors instead. Exits 1 when anything would fail.
     """
-    fetch = _fetch_http if base_url else _fetch_in_process
     origin = (base_url or current_app.config["PLUGIN_BASE_URL"] or "http://localhost:5003").rstrip(
         "/"
     )
+    if connectors:
+        from plugin.chatgpt.connectors_cli import report_connectors
+
+        report_connectors(origin, over_http=bool(base_url), as_json=as_json)
+        return
+    fetch = _fetch_http if base_url else _fetch_in_process
     try:
         manifest = parse_document(fetch(origin + MANIFEST_PATH))
         api_url = (manifest.get("api") or {}).get("url") if isinstance(manifest, dict) else None
