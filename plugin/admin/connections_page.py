@@ -7,6 +7,7 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from plugin.accounts.sessions import admin_required
@@ -19,10 +20,10 @@ from plugin.oauth.models import OAuthClient
 
 PER_PAGE = 50
 OUTCOME_CHOICES = [
-    ("", "Any outcome"),
-    ("failed", "Failed"),
-    ("pending", "In progress"),
-    ("connected", "Connected"),
+    SelectChoice("", "Any outcome"),
+    SelectChoice("failed", "Failed"),
+    SelectChoice("pending", "In progress"),
+    SelectChoice("connected", "Connected"),
 ]
 
 

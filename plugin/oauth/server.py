@@ -65,7 +65,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         try:
             grant = super().get_consent_grant(request, end_user=end_user)
         except OAuth2Error as error:
-            traces.authorization_refused(error)
+            traces.authorization_refused(error, end_user)
             raise
         traces.authorization_requested(grant, end_user)
         return grant

@@ -168,16 +168,21 @@ def authorization_requested(grant: Any, user: Any) -> None:
 
     key = request_key()
     client: OAuthClient = grant.client
-    facts = _client_facts(client) | {"audience": requested_resource(grant.request)}
+    facts = _client_facts(client) | _person(user) | {"audience": requested_resource(grant.request)}
     note(Step(AUTHORIZE, True, key, details=_requested(grant), facts=facts))
     if user is None:
         note(Step(SIGN_IN, True, key, reason="not signed in: sent to the login page"))
 
 
-def authorization_refused(error: OAuth2Error) -> None:
+def _person(user: Any) -> dict[str, Any]:
+    return {"user_id": user.id, "user_email": user.email} if user is not None else {}
+
+
+def authorization_refused(error: OAuth2Error, user: Any) -> None:
     def build() -> Step:
         reason, fix, client = explain_authorization_error(error, request.args)
-        return Step(AUTHORIZE, False, request_key(), reason, fix, facts=_client_facts(client))
+        facts = _client_facts(client) | _person(user)
+        return Step(AUTHORIZE, False, request_key(), reason, fix, facts=facts)
 
     _guarded(build)
 
@@ -186,7 +191,7 @@ def authorization_answered(grant: Any, user: Any, location: str) -> None:
     from urllib.parse import parse_qs
 
     key = request_key()
-    people = {"user_id": user.id, "user_email": user.email} if user is not None else {}
+    people = _person(user)
     codes = parse_qs(urlsplit(location).query).get("code")
     if codes:
         note(
