@@ -5,37 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
 
 from plugin.accounts.sessions import admin_required
 from plugin.admin.common import bp, query_int
-from plugin.admin.forms import printable
+from plugin.admin.forms import ConnectionFilterForm
 from plugin.connections.models import ConnectionTrace
 from plugin.connections.services import query_traces
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
 
 PER_PAGE = 50
-OUTCOME_CHOICES = [
-    SelectChoice("", "Any outcome"),
-    SelectChoice("failed", "Failed"),
-    SelectChoice("pending", "In progress"),
-    SelectChoice("connected", "Connected"),
-]
-
-
-class ConnectionFilterForm(FlaskForm):
-    """Filters from the query string (a GET form needs no CSRF)."""
-
-    class Meta:
-        csrf = False
-
-    client = StringField("Client", validators=[Optional(), Length(max=255), printable])
-    person = StringField("Person", validators=[Optional(), Length(max=254), printable])
-    outcome = SelectField("Outcome", choices=OUTCOME_CHOICES, validators=[Optional()])
 
 
 @bp.get("/connections")

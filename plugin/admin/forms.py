@@ -10,11 +10,13 @@ from wtforms import (
     BooleanField,
     DateField,
     PasswordField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from plugin.oauth.scopes import ordered, scopes
@@ -98,3 +100,22 @@ class AuditFilterForm(FlaskForm):
         if not self.date_to.data or self.date_to.data == date.max:
             return None
         return datetime.combine(self.date_to.data + timedelta(days=1), time.min)
+
+
+OUTCOME_CHOICES = [
+    SelectChoice("", "Any outcome"),
+    SelectChoice("failed", "Failed"),
+    SelectChoice("pending", "In progress"),
+    SelectChoice("connected", "Connected"),
+]
+
+
+class ConnectionFilterForm(FlaskForm):
+    """Filters from the query string (a GET form needs no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    client = StringField("Client", validators=[Optional(), Length(max=255), printable])
+    person = StringField("Person", validators=[Optional(), Length(max=254), printable])
+    outcome = SelectField("Outcome", choices=OUTCOME_CHOICES, validators=[Optional()])

@@ -125,7 +125,7 @@ def _mark_connected(family_id: str) -> None:
         cache.popitem(last=False)
 
 
-def _open(statement: sa.Select[tuple[ConnectionTrace]]) -> ConnectionTrace | None:
+def _open(statement: sa.Select[ConnectionTrace]) -> ConnectionTrace | None:
     return db.session.scalar(
         statement.where(ConnectionTrace.outcome != "connected")
         .order_by(ConnectionTrace.id.desc())
