@@ -20,16 +20,23 @@
     return done ? Promise.resolve() : Promise.reject(new Error("copy refused"));
   }
 
-  document.querySelectorAll("[data-copy]").forEach(function (value) {
+  var values = document.querySelectorAll("[data-copy]");
+  if (!values.length) {
+    return;
+  }
+  // One polite live region tells screen readers what was copied.
+  var status = document.createElement("div");
+  status.className = "visually-hidden";
+  status.setAttribute("aria-live", "polite");
+  document.body.appendChild(status);
+
+  values.forEach(function (value) {
     var button = document.createElement("button");
     var label = value.getAttribute("data-copy") || "value";
     button.type = "button";
     button.className = "secondary copy-button";
     button.textContent = "Copy";
     button.setAttribute("aria-label", "Copy " + label);
-    var status = document.createElement("span");
-    status.className = "visually-hidden";
-    status.setAttribute("role", "status");
     button.addEventListener("click", function () {
       copyText(value.textContent.trim()).then(
         function () {
@@ -44,6 +51,5 @@
       window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
     });
     value.insertAdjacentElement("afterend", button);
-    button.insertAdjacentElement("afterend", status);
   });
 })();
