@@ -116,6 +116,6 @@ class ConnectionFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    client = StringField("Client", validators=[Optional(), Length(max=255), printable])
-    person = StringField("Person", validators=[Optional(), Length(max=254), printable])
+    client = StringField("Client", validators=[Optional(), Length(max=255), single_line])
+    person = StringField("Person", validators=[Optional(), Length(max=254), single_line])
     outcome = SelectField("Outcome", choices=OUTCOME_CHOICES, validators=[Optional()])
