@@ -34,6 +34,17 @@ def _check_app_settings() -> None:
 
 _check_app_settings()
 
+
+def _head_buffering_worker() -> type:
+    from plugin.gthread_worker import HeadBufferingWorker
+
+    header_timeout = _int("GUNICORN_HEADER_TIMEOUT", 10)
+    if header_timeout < 1:
+        sys.exit("Configuration error: GUNICORN_HEADER_TIMEOUT must be at least 1 (seconds)")
+    HeadBufferingWorker.header_timeout = header_timeout
+    return HeadBufferingWorker
+
+
 # Where to listen. The proxy talks to this address; keep it on loopback unless the proxy
 # runs on another machine.
 if os.environ.get("GUNICORN_BIND"):
@@ -51,7 +62,12 @@ workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 12))
 # WEB_CONCURRENCY, served listTodos with 12-30% less CPU per request (bench/RESULTS.md).
 # Unlike sync, a gthread worker keeps signalling while a request hangs, so `timeout` below
 # does not cut long requests short; the database and Redis timeouts bound them instead.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+#
+# The worker is gthread's own, except that it reads each request head in its event loop
+# before giving the request to a thread (plugin/gthread_worker.py): with plain gthread, a
+# dozen clients sending half a header each stalled every worker (tests/production/
+# test_slow_clients.py). A head must arrive within GUNICORN_HEADER_TIMEOUT seconds.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or _head_buffering_worker()
 threads = _int("GUNICORN_THREADS", 1)
 
 # A worker silent this long is killed and replaced (its in-flight request fails, its
