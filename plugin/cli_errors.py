@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,7 +34,7 @@ def _wrap(callback: Callable[..., Any], creates_database: bool) -> Callable[...,
     @wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         if not creates_database:
-            problem = missing_database_file(_app().config["SQLALCHEMY_DATABASE_URI"])
+            problem = missing_database_file(_database_url())
             if problem:
                 raise click.ClickException(problem)
         try:
@@ -47,7 +47,11 @@ def _wrap(callback: Callable[..., Any], creates_database: bool) -> Callable[...,
     return run
 
 
-def _app() -> Flask:
-    if current_app:
-        return current_app._get_current_object()  # type: ignore[attr-defined]
-    return click.get_current_context().ensure_object(ScriptInfo).load_app()
+def _database_url() -> str:
+    # Flask's with_appcontext, which loads the app, wraps the callback inside this one.
+    app = (
+        current_app
+        if current_app
+        else click.get_current_context().ensure_object(ScriptInfo).load_app()
+    )
+    return str(app.config["SQLALCHEMY_DATABASE_URI"])
