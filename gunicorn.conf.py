@@ -8,6 +8,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 
 def _int(name: str, default: int) -> int:
@@ -20,19 +22,28 @@ def _int(name: str, default: int) -> int:
         sys.exit(f"Configuration error: {name} must be a whole number (got {value!r})")
 
 
-def _check_app_settings() -> None:
+def _check_app_settings() -> Mapping[str, Any]:
     # Workers that cannot build the app would exit and be respawned forever, each printing
     # the same error; checking here, in the master and before anything is logged, stops
     # gunicorn at once with one line and a non-zero status.
     from plugin.config import ConfigError, check_environment
 
     try:
-        check_environment()
+        return check_environment()
     except ConfigError as error:
         sys.exit(f"Configuration error: {error}")
 
 
-_check_app_settings()
+_app_settings = _check_app_settings()
+
+
+def on_starting(server: Any) -> None:
+    # Once, in the master (each worker would repeat it): what works but should be fixed,
+    # one line each: PLUGIN_BASE_URL unset or http, the database or Redis not answering.
+    from plugin.startup import startup_warnings
+
+    for warning in startup_warnings(_app_settings):
+        server.log.warning(warning)
 
 
 def _head_buffering_worker() -> type:
