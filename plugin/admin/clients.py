@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 
 from plugin.accounts.passwords import verify_password
 from plugin.accounts.sessions import admin_required, get_current_user
+from plugin.admin import reveal
 from plugin.admin.common import bp, no_store, see_other
 from plugin.admin.forms import ClientForm, ConfirmForm, ReauthForm
 from plugin.audit.services import record
@@ -29,19 +30,37 @@ from plugin.oauth.services import (
 )
 
 WRONG_PASSWORD = "Your password is not correct; the secret was not changed."  # noqa: S105
+SECRET_SHOWN_ONCE = (
+    "The secret was shown once and cannot be shown again. If it was not copied, "  # noqa: S105
+    "rotate it to get a new one."
+)
 
 
 def _client_or_404(client_id: int) -> OAuthClient:
     return db.get_or_404(OAuthClient, client_id, description="There is no client with this id.")
 
 
-def _secret_page(client: OAuthClient, secret: str, *, rotated: bool) -> ResponseReturnValue:
-    """The one response that ever shows ``secret``, with what to paste where in ChatGPT."""
+def _show_secret_once(client: OAuthClient, secret: str, *, rotated: bool) -> ResponseReturnValue:
+    # Post/redirect/get: reloading the page that shows the secret repeats no POST.
+    reveal.stash(f"client-secret:{client.id}", secret, rotated=rotated)
+    return see_other(url_for("admin.client_secret", client_id=client.id))
+
+
+@bp.get("/clients/<int:client_id>/secret")
+@admin_required
+def client_secret(client_id: int) -> ResponseReturnValue:
+    """The one page that ever shows a client's secret, with what to paste where in ChatGPT."""
+    client = _client_or_404(client_id)
+    revealed = reveal.take(f"client-secret:{client.id}")
+    if revealed is None:
+        flash(SECRET_SHOWN_ONCE, "error")
+        return see_other(url_for("admin.client_detail", client_id=client.id))
+    secret, facts = revealed
     page = render_template(
         "admin/client_secret.html",
         client=client,
         secret=secret,
-        rotated=rotated,
+        rotated=bool(facts.get("rotated")),
         authorization_url=external_url("oauth.authorize"),
         token_url=external_url("oauth.issue_token"),
     )
@@ -74,7 +93,9 @@ def client_new() -> ResponseReturnValue:
             form.redirect_uris.errors.append(str(error))
         else:
             commit()
-            return _secret_page(client, secret, rotated=False)
+            # The admin form registers confidential clients only, which always get a secret.
+            assert secret is not None
+            return _show_secret_once(client, secret, rotated=False)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/client_new.html", form=form), status
 
@@ -168,7 +189,7 @@ def client_rotate_secret(client_id: int) -> ResponseReturnValue:
         db.session.rollback()
         return _detail_page(_client_or_404(client_id), error=str(error), status=409)
     commit()
-    return _secret_page(client, secret, rotated=True)
+    return _show_secret_once(client, secret, rotated=True)
 
 
 @bp.post("/clients/<int:client_id>/disable")
