@@ -6,11 +6,15 @@ import re
 from pathlib import Path
 from typing import Any, cast
 
+import sqlalchemy as sa
 from flask import Flask, Response
 from sqlalchemy import CursorResult, Executable, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 from plugin.extensions import db
 
@@ -20,6 +24,7 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_functions)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first: if the database
     # vanished since the last statement, the ROLLBACK of closing would fail after the
     # response was built and turn it into a 500.
@@ -104,6 +109,34 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+# Lower case like the SQL functions it stands for (sa.func.lower).
+class unicode_lower(GenericFunction[str]):
+    """``lower()`` that lowers every letter, as PostgreSQL's does, on SQLite too."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _sqlite_unicode_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+def _sqlite_functions(dbapi_connection: DBAPIConnection, _record: object) -> None:
+    # SQLite's own lower() changes only A-Z: "ÄPFEL" stayed "Äpfel" and a search for
+    # "äpfel" missed it. Python's str.lower lowers what PostgreSQL's lower() does.
+    dbapi_connection.create_function("unicode_lower", 1, _python_lower, deterministic=True)
+
+
+def _python_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def is_unique_violation(error: Exception) -> bool:
