@@ -8,6 +8,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 
 def _int(name: str, default: int) -> int:
@@ -20,19 +22,39 @@ def _int(name: str, default: int) -> int:
         sys.exit(f"Configuration error: {name} must be a whole number (got {value!r})")
 
 
-def _check_app_settings() -> None:
+def _check_app_settings() -> Mapping[str, Any]:
     # Workers that cannot build the app would exit and be respawned forever, each printing
     # the same error; checking here, in the master and before anything is logged, stops
     # gunicorn at once with one line and a non-zero status.
     from plugin.config import ConfigError, check_environment
 
     try:
-        check_environment()
+        return check_environment()
     except ConfigError as error:
         sys.exit(f"Configuration error: {error}")
 
 
-_check_app_settings()
+_app_settings = _check_app_settings()
+
+
+def on_starting(server: Any) -> None:
+    # Once, in the master (each worker would repeat it): what works but should be fixed,
+    # one line each: PLUGIN_BASE_URL unset or http, the database or Redis not answering.
+    from plugin.startup import startup_warnings
+
+    for warning in startup_warnings(_app_settings):
+        server.log.warning(warning)
+
+
+def _head_buffering_worker() -> type:
+    from plugin.gthread_worker import HeadBufferingWorker
+
+    header_timeout = _int("GUNICORN_HEADER_TIMEOUT", 10)
+    if header_timeout < 1:
+        sys.exit("Configuration error: GUNICORN_HEADER_TIMEOUT must be at least 1 (seconds)")
+    HeadBufferingWorker.header_timeout = header_timeout
+    return HeadBufferingWorker
+
 
 # Where to listen. The proxy talks to this address; keep it on loopback unless the proxy
 # runs on another machine.
@@ -51,7 +73,12 @@ workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 12))
 # WEB_CONCURRENCY, served listTodos with 12-30% less CPU per request (bench/RESULTS.md).
 # Unlike sync, a gthread worker keeps signalling while a request hangs, so `timeout` below
 # does not cut long requests short; the database and Redis timeouts bound them instead.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+#
+# The worker is gthread's own, except that it reads each request head in its event loop
+# before giving the request to a thread (plugin/gthread_worker.py): with plain gthread, a
+# dozen clients sending half a header each stalled every worker (tests/production/
+# test_slow_clients.py). A head must arrive within GUNICORN_HEADER_TIMEOUT seconds.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or _head_buffering_worker()
 threads = _int("GUNICORN_THREADS", 1)
 
 # A worker silent this long is killed and replaced (its in-flight request fails, its

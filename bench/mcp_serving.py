@@ -39,8 +39,9 @@ def main() -> int:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-mcp-"))
     url = f"sqlite:///{folder / 'bench.db'}"
-    env = server_env(url, folder, workers=args.workers, worker_class="gthread", threads=1,
-                     log_level="INFO")
+    env = server_env(
+        url, folder, workers=args.workers, worker_class="gthread", threads=1, log_level="INFO"
+    )
     migrate(env)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"]})
     seeded = seed.seed_base(app, users=10, todos_per_user=50)
@@ -58,17 +59,28 @@ def main() -> int:
                 for label, path, script in cases:
                     run_wrk(server.url + path, script, duration=3, connections=4, env=wrk_env)
                     before = server.cpu_seconds()
-                    result = run_wrk(server.url + path, script, duration=args.duration,
-                                     connections=4, env=wrk_env)
+                    result = run_wrk(
+                        server.url + path,
+                        script,
+                        duration=args.duration,
+                        connections=4,
+                        env=wrk_env,
+                    )
                     cpu_ms = (server.cpu_seconds() - before) * 1000 / max(result.requests, 1)
                     if result.non_2xx or result.socket_errors:
-                        print(f"  {name} {label}: {result.non_2xx} non-2xx, "
-                              f"{result.socket_errors} socket errors", file=sys.stderr)
+                        print(
+                            f"  {name} {label}: {result.non_2xx} non-2xx, "
+                            f"{result.socket_errors} socket errors",
+                            file=sys.stderr,
+                        )
                     results.setdefault((name, label), []).append(
                         (result.requests_per_second, cpu_ms)
                     )
-                    print(f"{name:28} {label:18} {result.requests_per_second:8.0f} req/s "
-                          f"{cpu_ms:6.2f} ms CPU/req", flush=True)
+                    print(
+                        f"{name:28} {label:18} {result.requests_per_second:8.0f} req/s "
+                        f"{cpu_ms:6.2f} ms CPU/req",
+                        flush=True,
+                    )
     print("\nmedians:")
     for (name, label), runs in results.items():
         rps = statistics.median(r for r, _ in runs)

@@ -29,16 +29,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--path", default="/api/todos")
     parser.add_argument("--log-level", default="INFO")
-    parser.add_argument("--stored-tokens", type=int, default=1_000,
-                        help="rows in the token table while measuring")
+    parser.add_argument(
+        "--stored-tokens", type=int, default=1_000, help="rows in the token table while measuring"
+    )
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="plugin-profile-") as tmp:
         folder = Path(tmp)
         os.environ["PLUGIN_INSTANCE_PATH"] = str(folder / "instance")
         with fresh_database(args.db, folder) as url:
-            env = server_env(url, folder / "instance", workers=1, worker_class="sync",
-                             threads=1, log_level=args.log_level)
+            env = server_env(
+                url,
+                folder / "instance",
+                workers=1,
+                worker_class="sync",
+                threads=1,
+                log_level=args.log_level,
+            )
             migrate(env)
             os.environ.update({k: env[k] for k in ("RATELIMIT_ENABLED", "LOG_LEVEL")})
             from plugin import create_app
@@ -55,10 +62,12 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.requests):
                 client.get(args.path, headers=headers)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            print(f"{args.requests} x GET {args.path} on {args.db} with "
-                  f"{seed.token_count(app):,} stored tokens: {wall / args.requests * 1000:.2f} ms "
-                  f"wall, {cpu / args.requests * 1000:.2f} ms CPU per request (load "
-                  f"{os.getloadavg()[0]:.2f})")
+            print(
+                f"{args.requests} x GET {args.path} on {args.db} with "
+                f"{seed.token_count(app):,} stored tokens: {wall / args.requests * 1000:.2f} ms "
+                f"wall, {cpu / args.requests * 1000:.2f} ms CPU per request (load "
+                f"{os.getloadavg()[0]:.2f})"
+            )
             profiler = Profiler(interval=0.0005)
             with profiler:
                 for _ in range(args.requests):

@@ -51,7 +51,10 @@ def _bad(count: int) -> str:
 def _find(rows: list[Any], database: str, worker_class: str, scenario: str, phase: str) -> Any:
     for r in rows:
         if (r.database, r.worker_class, r.scenario, r.phase) == (
-            database, worker_class, scenario, phase
+            database,
+            worker_class,
+            scenario,
+            phase,
         ):
             return r
     return None
@@ -68,25 +71,41 @@ def verdicts(rows: list[Any]) -> list[str]:
         refresh = _find(rows, database, worker_class, "refresh grant", "large")
         bare = _find(rows, database, worker_class, "bare Flask", "small")
         if small:
-            out.append(_target(f"{name}: listTodos >= 50% of bare", small.ratio >= 0.5,
-                               f"{small.ratio:.0%}{_cpu_ratio(bare, small)}"))
+            out.append(
+                _target(
+                    f"{name}: listTodos >= 50% of bare",
+                    small.ratio >= 0.5,
+                    f"{small.ratio:.0%}{_cpu_ratio(bare, small)}",
+                )
+            )
         if refresh:
-            out.append(_target(f"{name}: refresh grant >= 25% of bare", refresh.ratio >= 0.25,
-                               f"{refresh.ratio:.0%}{_cpu_ratio(bare, refresh)}"))
+            out.append(
+                _target(
+                    f"{name}: refresh grant >= 25% of bare",
+                    refresh.ratio >= 0.25,
+                    f"{refresh.ratio:.0%}{_cpu_ratio(bare, refresh)}",
+                )
+            )
         if small and large:
             p50 = large.result.p50_ms / small.result.p50_ms - 1
             p99 = large.result.p99_ms / small.result.p99_ms - 1
-            out.append(_target(
-                f"{name}: listTodos p50 with {large.stored_tokens:,} tokens within 10% of "
-                f"{small.stored_tokens:,}", p50 <= 0.10,
-                f"p50 {small.result.p50_ms:.2f} -> {large.result.p50_ms:.2f} ms ({p50:+.0%}), "
-                f"p99 {small.result.p99_ms:.2f} -> {large.result.p99_ms:.2f} ms ({p99:+.0%}); "
-                f"server CPU {small.cpu_ms:.2f} -> {large.cpu_ms:.2f} ms/req "
-                f"({large.cpu_ms / small.cpu_ms - 1:+.0%})",
-            ))
+            out.append(
+                _target(
+                    f"{name}: listTodos p50 with {large.stored_tokens:,} tokens within 10% of "
+                    f"{small.stored_tokens:,}",
+                    p50 <= 0.10,
+                    f"p50 {small.result.p50_ms:.2f} -> {large.result.p50_ms:.2f} ms ({p50:+.0%}), "
+                    f"p99 {small.result.p99_ms:.2f} -> {large.result.p99_ms:.2f} ms ({p99:+.0%}); "
+                    f"server CPU {small.cpu_ms:.2f} -> {large.cpu_ms:.2f} ms/req "
+                    f"({large.cpu_ms / small.cpu_ms - 1:+.0%})",
+                )
+            )
     failures = sum(r.result.non_2xx + r.result.socket_errors for r in rows)
-    out.append(_target("zero non-2xx responses and socket errors", failures == 0,
-                       f"{failures} in all runs"))
+    out.append(
+        _target(
+            "zero non-2xx responses and socket errors", failures == 0, f"{failures} in all runs"
+        )
+    )
     out.extend(_worker_comparison(rows))
     return out
 
@@ -105,10 +124,16 @@ def _target(what: str, met: bool, figures: str) -> str:
 def _worker_comparison(rows: list[Any]) -> list[str]:
     out = []
     for database in sorted({r.database for r in rows}):
-        sync = {(r.scenario, r.phase == "large"): r for r in rows
-                if r.database == database and r.worker_class == "sync"}
-        threaded = {(r.scenario, r.phase == "large"): r for r in rows
-                    if r.database == database and r.worker_class == "gthread"}
+        sync = {
+            (r.scenario, r.phase == "large"): r
+            for r in rows
+            if r.database == database and r.worker_class == "sync"
+        }
+        threaded = {
+            (r.scenario, r.phase == "large"): r
+            for r in rows
+            if r.database == database and r.worker_class == "gthread"
+        }
         common = sorted(set(sync) & set(threaded))
         if not common:
             continue
@@ -123,8 +148,9 @@ def _worker_comparison(rows: list[Any]) -> list[str]:
     return out
 
 
-def render(rows: list[Any], every_run: list[Any], info: dict[str, str], settings: Any,
-           started: datetime) -> str:
+def render(
+    rows: list[Any], every_run: list[Any], info: dict[str, str], settings: Any, started: datetime
+) -> str:
     """RESULTS.md: ``rows`` holds one (median) run per configuration, ``every_run`` all runs."""
     machine = "\n".join(f"| {key} | {value} |" for key, value in info.items())
     s = settings
@@ -166,11 +192,15 @@ machine is shared, so the 1-minute load average before each run is shown beside 
 ## Targets
 
 {chr(10).join(verdicts(rows))}
-""" + (f"""
+""" + (
+        f"""
 ## Every run
 
 {table(every_run)}
-""" if settings.repeat > 1 else "")
+"""
+        if settings.repeat > 1
+        else ""
+    )
 
 
 def with_kept_notes(text: str, path: Path) -> str:
@@ -178,5 +208,5 @@ def with_kept_notes(text: str, path: Path) -> str:
     if path.exists():
         old = path.read_text()
         if NOTES_HEADING in old:
-            return text + "\n" + old[old.index(NOTES_HEADING):]
+            return text + "\n" + old[old.index(NOTES_HEADING) :]
     return text

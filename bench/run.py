@@ -82,22 +82,40 @@ class Row:
 
 def parse_args(argv: list[str] | None) -> Settings:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="3 s runs and 100,000 instead of 1,000,000 stored tokens")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 s runs and 100,000 instead of 1,000,000 stored tokens",
+    )
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="WEB_CONCURRENCY (default: gunicorn.conf.py's, 2 x cores + 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="WEB_CONCURRENCY (default: gunicorn.conf.py's, 2 x cores + 1)",
+    )
     parser.add_argument("--worker-class", choices=["sync", "gthread", "both"], default="both")
     parser.add_argument("--threads", type=int, default=1, help="GUNICORN_THREADS (gthread)")
-    parser.add_argument("--connections", type=int, default=None,
-                        help="wrk connections (default: 2 per worker thread)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=None,
+        help="wrk connections (default: 2 per worker thread)",
+    )
     parser.add_argument("--duration", type=int, default=None, help="seconds per measured run")
     parser.add_argument("--users", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="measure every configuration N times, interleaving the worker "
-                             "classes, and report the median run (by req/s)")
-    parser.add_argument("--log-level", default="INFO",
-                        help="the app's LOG_LEVEL (INFO, the default, logs every request)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure every configuration N times, interleaving the worker "
+        "classes, and report the median run (by req/s)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="the app's LOG_LEVEL (INFO, the default, logs every request)",
+    )
     args = parser.parse_args(argv)
     workers = args.workers or min((os.cpu_count() or 1) * 2 + 1, 12)
     return Settings(
@@ -128,8 +146,8 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-            hide_password=False
+        yield (
+            sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
         )
     finally:
         with admin.connect() as connection:
@@ -156,7 +174,11 @@ def require_postgres() -> None:
 def migrate(env: dict[str, str]) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "plugin", "db", "upgrade"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"flask db upgrade failed:\n{done.stderr.strip()}")
@@ -172,9 +194,14 @@ class Bench:
         self.rows: list[Row] = []
         self.bare: dict[str, float] = {}
         self.phase = "small"
-        self.env = server_env(url, folder / "instance", workers=settings.workers,
-                              worker_class="sync", threads=settings.threads,
-                              log_level=settings.log_level)
+        self.env = server_env(
+            url,
+            folder / "instance",
+            workers=settings.workers,
+            worker_class="sync",
+            threads=settings.threads,
+            log_level=settings.log_level,
+        )
         migrate(self.env)
         self.app = create_app({"DATABASE_URL": url, "SECRET_KEY": self.env["SECRET_KEY"]})
 
@@ -205,10 +232,22 @@ class Bench:
                 with self._serve(worker_class, "wsgi:app") as server:
                     self._warm_up(server)
                     self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
-                    self._measure(server, worker_class, "introspect", "/", "introspect.lua",
-                                  tokens=access_file)
-                    self._measure(server, worker_class, "refresh grant", "/", "refresh.lua",
-                                  tokens=refresh_file)
+                    self._measure(
+                        server,
+                        worker_class,
+                        "introspect",
+                        "/",
+                        "introspect.lua",
+                        tokens=access_file,
+                    )
+                    self._measure(
+                        server,
+                        worker_class,
+                        "refresh grant",
+                        "/",
+                        "refresh.lua",
+                        tokens=refresh_file,
+                    )
         return self.rows
 
     def _write(self, name: str, values: list[str]) -> Path:
@@ -222,33 +261,68 @@ class Bench:
 
     def _wrk_env(self, tokens: Path) -> dict[str, str]:
         basic = f"{self.seeded.client_id}:{self.seeded.client_secret}".encode()
-        return {**os.environ, "BENCH_TOKENS": str(tokens),
-                "BENCH_BASIC": base64.b64encode(basic).decode()}
+        return {
+            **os.environ,
+            "BENCH_TOKENS": str(tokens),
+            "BENCH_BASIC": base64.b64encode(basic).decode(),
+        }
 
     def _warm_up(self, server: Server) -> None:
-        run_wrk(server.url + "/api/todos", "bearer.lua", duration=self.settings.warmup,
-                connections=self.settings.connections, env=self._wrk_env(self.bearer_file))
+        run_wrk(
+            server.url + "/api/todos",
+            "bearer.lua",
+            duration=self.settings.warmup,
+            connections=self.settings.connections,
+            env=self._wrk_env(self.bearer_file),
+        )
 
     def _measure_bare(self, worker_class: str) -> float:
         with self._serve(worker_class, "bench.bare_app:app") as server:
-            run_wrk(server.url + "/", "bearer.lua", duration=self.settings.warmup,
-                    connections=self.settings.connections, env=self._wrk_env(self.bearer_file))
+            run_wrk(
+                server.url + "/",
+                "bearer.lua",
+                duration=self.settings.warmup,
+                connections=self.settings.connections,
+                env=self._wrk_env(self.bearer_file),
+            )
             row = self._measure(server, worker_class, "bare Flask", "/", "bearer.lua", bare=True)
         return row.result.requests_per_second
 
-    def _measure(self, server: Server, worker_class: str, scenario: str, path: str, script: str,
-                 *, tokens: Path | None = None, bare: bool = False) -> Row:
+    def _measure(
+        self,
+        server: Server,
+        worker_class: str,
+        scenario: str,
+        path: str,
+        script: str,
+        *,
+        tokens: Path | None = None,
+        bare: bool = False,
+    ) -> Row:
         load = os.getloadavg()[0]
         cpu_before = server.cpu_seconds()
-        result = run_wrk(server.url + path, script, duration=self.settings.duration,
-                         connections=self.settings.connections,
-                         env=self._wrk_env(tokens or self.bearer_file))
+        result = run_wrk(
+            server.url + path,
+            script,
+            duration=self.settings.duration,
+            connections=self.settings.connections,
+            env=self._wrk_env(tokens or self.bearer_file),
+        )
         cpu = server.cpu_seconds() - cpu_before
         stored = 0 if bare else seed.token_count(self.app)
         phase = "small" if bare else self.phase
-        row = Row(self.kind, worker_class, scenario, phase, stored, result,
-                  result.requests_per_second if bare else self.bare[worker_class],
-                  server.peak_rss_mb(), load, cpu * 1000 / max(result.requests, 1))
+        row = Row(
+            self.kind,
+            worker_class,
+            scenario,
+            phase,
+            stored,
+            result,
+            result.requests_per_second if bare else self.bare[worker_class],
+            server.peak_rss_mb(),
+            load,
+            cpu * 1000 / max(result.requests, 1),
+        )
         self.rows.append(row)
         say(report.line(row))
         return row
@@ -270,7 +344,11 @@ def medians(rows: list[Row]) -> list[Row]:
 
 def _same(a: Row, b: Row) -> bool:
     return (a.database, a.worker_class, a.scenario, a.phase) == (
-        b.database, b.worker_class, b.scenario, b.phase)
+        b.database,
+        b.worker_class,
+        b.scenario,
+        b.phase,
+    )
 
 
 def say(text: str) -> None:

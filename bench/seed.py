@@ -167,4 +167,3 @@ def _insert_sqlite(connection, rows: Iterable[tuple]) -> None:
 def _sqlite_values(rows: Iterable[tuple]) -> Iterator[tuple]:
     for row in rows:
         yield tuple(v.strftime(SQLITE_DATETIME) if isinstance(v, datetime) else v for v in row)
-

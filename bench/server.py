@@ -117,8 +117,15 @@ def _wait_healthy(server: Server, log_path: Path, timeout: float = 60) -> None:
     raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f}s; see {log_path}")
 
 
-def server_env(database_url: str, instance: Path, *, workers: int, worker_class: str,
-               threads: int, log_level: str) -> dict[str, str]:
+def server_env(
+    database_url: str,
+    instance: Path,
+    *,
+    workers: int,
+    worker_class: str,
+    threads: int,
+    log_level: str,
+) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": database_url,

@@ -76,6 +76,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from flask_migrate import cli as migrate_cli
+
     from plugin import devserver
     from plugin.accounts import cli as accounts_cli
     from plugin.audit import cli as audit_cli
@@ -91,7 +93,10 @@ def register_commands(app: Flask) -> None:
         connections_cli.connections,
         chatgpt_cli.settings,
         chatgpt_cli.check,
-        devserver.dev,
     ):
         friendly_database_errors(command)
         app.cli.add_command(command)
+    friendly_database_errors(devserver.dev, creates_database=True)
+    app.cli.add_command(devserver.dev)
+    # Flask-Migrate adds its own `db` group to app.cli (in migrate.init_app).
+    friendly_database_errors(migrate_cli.db, creates_database=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app
+from flask import Config, Flask, current_app
 from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -130,9 +131,11 @@ def instance_path() -> str | None:
     return os.path.abspath(path) if path else None
 
 
-def check_environment() -> None:
+def check_environment() -> Config:
     """Load the settings the factory would load, without building the app; raise ConfigError."""
-    load_config(Flask("plugin", instance_relative_config=True, instance_path=instance_path()), None)
+    app = Flask("plugin", instance_relative_config=True, instance_path=instance_path())
+    load_config(app, None)
+    return app.config
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -349,11 +352,19 @@ def _engine_options(url: str) -> dict[str, Any]:
     }
 
 
+KEY_RECIPE = "the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+MIN_SECRET_KEY_LENGTH = 32
+# Words of the values people copy from examples instead of generating a key, among them
+# deploy/env.example's "change-me-to-the-output-of-…".
+PLACEHOLDER_WORDS = ("changeme", "replaceme", "placeholder", "yoursecret", "example", "insecure")
+
+
 def _secret_key(app: Flask) -> str:
     key: str | None = app.config["SECRET_KEY"]
     if key:
-        if len(key) < 16 and not app.testing:
-            raise ConfigError("SECRET_KEY is too short: use at least 32 random characters")
+        weakness = None if app.testing else secret_key_weakness(key)
+        if weakness:
+            raise ConfigError(f"SECRET_KEY {weakness}: set it to {KEY_RECIPE}")
         return key
     key_file = Path(app.instance_path) / "secret_key"
     if key_file.exists():
@@ -365,10 +376,20 @@ def _secret_key(app: Flask) -> str:
         key_file.chmod(0o600)
         return key
     raise ConfigError(
-        "SECRET_KEY is not set: set the SECRET_KEY environment variable "
-        "(for example to the output of: "
-        "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        f"SECRET_KEY is not set: set the SECRET_KEY environment variable to {KEY_RECIPE}"
     )
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Say why ``key`` is no secret (a placeholder, too short, barely random), or None."""
+    letters = re.sub(r"[^a-z0-9]", "", key.lower())
+    if any(word in letters for word in PLACEHOLDER_WORDS):
+        return "is a placeholder copied from an example"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is too short ({len(key)} characters; use at least {MIN_SECRET_KEY_LENGTH})"
+    if len(set(key)) < 10:
+        return "is not random (it repeats a few characters)"
+    return None
 
 
 def text_setting(key: str) -> Callable[[], str]:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, cast
 
+import sqlalchemy as sa
 from flask import Flask, Response
-from sqlalchemy import CursorResult, Executable, event
+from sqlalchemy import CursorResult, Executable, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 from plugin.extensions import db
 
@@ -18,6 +24,7 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_functions)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first: if the database
     # vanished since the last statement, the ROLLBACK of closing would fail after the
     # response was built and turn it into a 500.
@@ -104,14 +111,44 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cursor.close()
 
 
+# Lower case like the SQL functions it stands for (sa.func.lower).
+class unicode_lower(GenericFunction[str]):
+    """``lower()`` that lowers every letter, as PostgreSQL's does, on SQLite too."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _sqlite_unicode_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+def _sqlite_functions(dbapi_connection: DBAPIConnection, _record: object) -> None:
+    # SQLite's own lower() changes only A-Z: "ÄPFEL" stayed "Äpfel" and a search for
+    # "äpfel" missed it. Python's str.lower lowers what PostgreSQL's lower() does.
+    dbapi_connection.create_function("unicode_lower", 1, _python_lower, deterministic=True)
+
+
+def _python_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def is_unique_violation(error: Exception) -> bool:
     """Tell whether an IntegrityError came from a unique constraint, on either database."""
     text = str(getattr(error, "orig", error)).lower()
     return "unique" in text or "duplicate key" in text
 
 
-# How each driver words a missing table: SQLite, psycopg's class name, PostgreSQL's message.
-MISSING_SCHEMA = ("no such table", "undefinedtable", "does not exist")
+# How each driver words a missing table: SQLite's message, psycopg's class for PostgreSQL's.
+MISSING_TABLE = ("no such table", "undefinedtable")
+# PostgreSQL refusing a connection to a database that was never created.
+MISSING_DATABASE = re.compile(r'database "(?P<name>[^"]+)" does not exist')
 
 
 def _first_line(error: SQLAlchemyError) -> str:
@@ -122,7 +159,26 @@ def is_missing_schema(error: SQLAlchemyError) -> bool:
     """Tell whether the error means the migrations were never applied."""
     words = f"{type(getattr(error, 'orig', error)).__name__} {_first_line(error)}".lower()
     return isinstance(error, OperationalError | ProgrammingError) and any(
-        marker in words for marker in MISSING_SCHEMA
+        marker in words for marker in MISSING_TABLE
+    )
+
+
+def is_missing_database(error: SQLAlchemyError) -> bool:
+    """Tell whether the server says the database itself was never created."""
+    return isinstance(error, OperationalError) and bool(MISSING_DATABASE.search(_first_line(error)))
+
+
+def missing_database_file(url: str) -> str | None:
+    """Say what to do when ``url`` names a SQLite file that does not exist, else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    if path.exists():
+        return None
+    return (
+        f"The database file {path} does not exist: check DATABASE_URL, "
+        "or create it with `flask --app plugin db upgrade`."
     )
 
 
@@ -130,6 +186,17 @@ def database_problem(error: SQLAlchemyError) -> str:
     """Say in one line what went wrong with the database and what to do about it."""
     if is_missing_schema(error):
         return "The database has no tables yet: run `flask --app plugin db upgrade` first."
+    if is_missing_database(error):
+        name = MISSING_DATABASE.search(_first_line(error)).group("name")  # type: ignore[union-attr]
+        return (
+            f'The database "{name}" does not exist on its server: create it '
+            f"(createdb {name}) or check DATABASE_URL."
+        )
+    if isinstance(error, OperationalError) and "unable to open database file" in str(error):
+        return (
+            "Cannot open the SQLite database file: check DATABASE_URL and that its folder "
+            "exists and is writable."
+        )
     if isinstance(error, OperationalError):
         return (
             f"Cannot use the database ({_first_line(error)}); "

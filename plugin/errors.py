@@ -13,7 +13,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.wrappers import Response as BaseResponse
 
-from plugin.database import database_problem, discard_work, is_missing_schema
+from plugin.database import (
+    database_problem,
+    discard_work,
+    is_missing_database,
+    is_missing_schema,
+)
 from plugin.paths import is_path
 
 log = logging.getLogger(__name__)
@@ -93,7 +98,9 @@ def _handle_database_down(error: Exception) -> ResponseReturnValue:
     discard_work()
     # The page layout shows who is signed in; asking the database again would fail again.
     g.current_user = None
-    if isinstance(error, SQLAlchemyError) and is_missing_schema(error):
+    if isinstance(error, SQLAlchemyError) and (
+        is_missing_schema(error) or is_missing_database(error)
+    ):
         log.error("database unavailable: %s", database_problem(error))
     else:
         log.error("database unavailable: %s", error.__class__.__name__)

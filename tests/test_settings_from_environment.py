@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
 from plugin.config import ENV_KEYS, ConfigError, load_config
 
-GOOD_KEY = "k" * 48
+GOOD_KEY = secrets.token_urlsafe(48)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -77,6 +81,37 @@ def test_development_generates_a_key_once_and_keeps_it(settings, tmp_path):
     assert (tmp_path / "secret_key").read_text() == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert settings(testing=True)["SECRET_KEY"] == first
+
+
+def env_example_secret_key() -> str:
+    for line in (ROOT / "deploy" / "env.example").read_text().splitlines():
+        if line.startswith("SECRET_KEY="):
+            return line.removeprefix("SECRET_KEY=")
+    raise AssertionError("deploy/env.example sets no SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        pytest.param(env_example_secret_key(), "is a placeholder", id="deploy-env-example"),
+        pytest.param("CHANGEME-" + secrets.token_hex(16), "is a placeholder", id="changeme"),
+        pytest.param("your-secret-key-" + "0123456789" * 3, "is a placeholder", id="yoursecret"),
+        pytest.param(secrets.token_urlsafe(18), "is too short (24 characters", id="short"),
+        pytest.param("ab" * 24, "is not random", id="repeated"),
+    ],
+)
+def test_a_placeholder_or_weak_key_is_refused_naming_the_variable(settings, key, reason):
+    with pytest.raises(ConfigError) as refused:
+        settings(SECRET_KEY=key)
+    message = str(refused.value)
+    assert message.startswith(f"SECRET_KEY {reason}")
+    assert "secrets.token_urlsafe(48)" in message
+    assert key not in message
+
+
+@pytest.mark.parametrize("key", [secrets.token_urlsafe(48), secrets.token_hex(32)])
+def test_a_generated_key_is_accepted(settings, key):
+    assert settings(SECRET_KEY=key)["SECRET_KEY"] == key
 
 
 def test_production_without_a_key_refuses_to_start(settings):

@@ -162,6 +162,12 @@ def login_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     return wrapped
 
 
+ADMINS_ONLY = (
+    "This area is for administrators. Ask an administrator to give your account admin "
+    "rights, or sign in with an administrator's account."
+)
+
+
 def admin_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     """Like ``login_required``, and refuse (403) anyone who is not an admin."""
 
@@ -171,7 +177,8 @@ def admin_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
         if user is None:
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         if not user.is_admin:
-            abort(403)
+            # The error page adds who is signed in and a way back (templates/errors/error.html).
+            abort(403, description=ADMINS_ONLY)
         return view(*args, **kwargs)
 
     return wrapped

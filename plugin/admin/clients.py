@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 
 from plugin.accounts.passwords import verify_password
-from plugin.accounts.sessions import admin_required, get_current_user
+from plugin.accounts.sessions import admin_required, get_current_user, signed_in_user
+from plugin.admin import reveal
 from plugin.admin.common import bp, no_store, see_other
 from plugin.admin.forms import ClientForm, ConfirmForm, ReauthForm
 from plugin.admin.setup import client_setup
@@ -35,19 +36,37 @@ CLIENT_GROUPS = (
     ("metadata-document", "Client ID Metadata Documents"),
 )
 WRONG_PASSWORD = "Your password is not correct; the secret was not changed."  # noqa: S105
+SECRET_SHOWN_ONCE = (
+    "The secret was shown once and cannot be shown again. If it was not copied, "  # noqa: S105
+    "rotate it to get a new one."
+)
 
 
 def _client_or_404(client_id: int) -> OAuthClient:
     return db.get_or_404(OAuthClient, client_id, description="There is no client with this id.")
 
 
-def _secret_page(client: OAuthClient, secret: str, *, rotated: bool) -> ResponseReturnValue:
-    """The one response that ever shows ``secret``, with what to paste where in ChatGPT."""
+def _show_secret_once(client: OAuthClient, secret: str, *, rotated: bool) -> ResponseReturnValue:
+    # Post/redirect/get: reloading the page that shows the secret repeats no POST.
+    reveal.stash(f"client-secret:{client.id}", secret, rotated=rotated)
+    return see_other(url_for("admin.client_secret", client_id=client.id))
+
+
+@bp.get("/clients/<int:client_id>/secret")
+@admin_required
+def client_secret(client_id: int) -> ResponseReturnValue:
+    """The one page that ever shows a client's secret, with what to paste where in ChatGPT."""
+    client = _client_or_404(client_id)
+    revealed = reveal.take(f"client-secret:{client.id}")
+    if revealed is None:
+        flash(SECRET_SHOWN_ONCE, "error")
+        return see_other(url_for("admin.client_detail", client_id=client.id))
+    secret, facts = revealed
     page = render_template(
         "admin/client_secret.html",
         client=client,
         secret=secret,
-        rotated=rotated,
+        rotated=bool(facts.get("rotated")),
         setup=client_setup(client),
     )
     return no_store(current_app.make_response(page))
@@ -88,7 +107,7 @@ def client_new() -> ResponseReturnValue:
                     "The public client is created: it has no secret, PKCE is required.", "success"
                 )
                 return see_other(url_for("admin.client_detail", client_id=client.id))
-            return _secret_page(client, secret, rotated=False)
+            return _show_secret_once(client, secret, rotated=False)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/client_new.html", form=form), status
 
@@ -164,7 +183,7 @@ def client_update(client_id: int) -> ResponseReturnValue:
 )
 def client_rotate_secret(client_id: int) -> ResponseReturnValue:
     client = _client_or_404(client_id)
-    admin = get_current_user()
+    admin = signed_in_user()
     reauth = ReauthForm()
     if not reauth.validate_on_submit():
         return _detail_page(client, reauth=reauth, status=400)
@@ -184,7 +203,7 @@ def client_rotate_secret(client_id: int) -> ResponseReturnValue:
         db.session.rollback()
         return _detail_page(_client_or_404(client_id), error=str(error), status=409)
     commit()
-    return _secret_page(client, secret, rotated=True)
+    return _show_secret_once(client, secret, rotated=True)
 
 
 @bp.post("/clients/<int:client_id>/disable")

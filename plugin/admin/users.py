@@ -15,6 +15,7 @@ from plugin.accounts.services import (
     set_disabled,
 )
 from plugin.accounts.sessions import admin_required, get_current_user, signed_in_user
+from plugin.admin import reveal
 from plugin.admin.common import bp, no_store, query_int, see_other
 from plugin.admin.forms import ConfirmForm
 from plugin.admin.queries import search_users
@@ -111,7 +112,21 @@ def user_reset_link(user_id: int) -> ResponseReturnValue:
     ttl = current_app.config["PASSWORD_RESET_TTL"]
     token = create_password_reset(user, ttl_seconds=ttl, actor=get_current_user())
     commit()
-    # Rendered straight from the POST: the link exists only in this one response.
-    link = external_url("accounts.reset_password", token=token)
-    page = render_template("admin/reset_link.html", user=user, link=link, hours=ttl / 3600)
+    # Post/redirect/get: reloading the page that shows the link makes no second link.
+    reveal.stash(f"reset-link:{user.id}", external_url("accounts.reset_password", token=token))
+    return see_other(url_for("admin.user_reset_link_page", user_id=user.id))
+
+
+@bp.get("/users/<int:user_id>/reset-link")
+@admin_required
+def user_reset_link_page(user_id: int) -> ResponseReturnValue:
+    """The one page that ever shows a reset link."""
+    user = db.get_or_404(User, user_id)
+    revealed = reveal.take(f"reset-link:{user.id}")
+    if revealed is None:
+        flash("A reset link is shown only once. If it was lost, make a new one.", "error")
+        return see_other(url_for("admin.user_detail", user_id=user.id))
+    link, _ = revealed
+    hours = current_app.config["PASSWORD_RESET_TTL"] / 3600
+    page = render_template("admin/reset_link.html", user=user, link=link, hours=hours)
     return no_store(current_app.make_response(page))

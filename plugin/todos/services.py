@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from plugin.accounts.lifecycle import user_deleting
 from plugin.accounts.models import User
 from plugin.confirmations.services import ActionFailed, register_action
-from plugin.database import rows_affected
+from plugin.database import rows_affected, unicode_lower
 from plugin.extensions import db
 from plugin.todos.models import Todo
 
@@ -37,8 +37,8 @@ def list_todos(
         pattern = "%" + _escape_like(q.lower()) + "%"
         statement = statement.where(
             sa.or_(
-                sa.func.lower(Todo.title).like(pattern, escape=LIKE_ESCAPE),
-                sa.func.lower(Todo.notes).like(pattern, escape=LIKE_ESCAPE),
+                unicode_lower(Todo.title).like(pattern, escape=LIKE_ESCAPE),
+                unicode_lower(Todo.notes).like(pattern, escape=LIKE_ESCAPE),
             )
         )
     if done is not None:

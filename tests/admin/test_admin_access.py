@@ -189,3 +189,16 @@ def test_control_characters_in_audit_filters_are_form_errors(admin, field):
     response = admin.get(f"/admin/audit?{field}=a%00b")
     assert response.status_code == 400
     assert "a character that is not allowed (U+0000)" in response.get_data(as_text=True)
+
+
+def test_a_non_admin_is_told_who_they_are_and_what_the_area_is_for(auth, user, client):
+    auth.login(user.email)
+    response = client.get("/admin/clients")
+    assert response.status_code == 403
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert f"You are signed in as <strong>{user.email}</strong>." in page
+    assert "This area is for administrators." in page
+    assert '<a href="/account">Back to your account</a>' in page
+    # Not Werkzeug's generic text.
+    assert "read-protected" not in page

@@ -23,11 +23,24 @@ def shown(html: str, label: str) -> str:
 
 
 def create(forms, name="ChatGPT", uris=REDIRECT_URI, scopes=("todos:read", "todos:write")):
-    return forms.post(
+    """Submit the new-client form; a created client's secret page is followed to."""
+    response = forms.post(
         "/admin/clients/new",
         "/admin/clients/new",
         {"name": name, "redirect_uris": uris, "scopes": list(scopes)},
     )
+    return follow(forms.client, response)
+
+
+def follow(client, response):
+    """Follow a 303 from a form that makes a secret: never a secret in the URL or cookie."""
+    if response.status_code != 303:
+        return response
+    location = response.headers["Location"]
+    assert re.fullmatch(r"/admin/clients/\d+/secret", location), location
+    page = client.get(location)
+    page.posted = response
+    return page
 
 
 def probe_token_endpoint(client, client_id: str, secret: str) -> tuple[int, str]:
@@ -86,7 +99,9 @@ def test_creating_a_client_shows_the_secret_once_with_what_to_paste_into_chatgpt
     assert 'href="/admin/settings"' in html
     assert REDIRECT_URI in html and NEW_URI in html
     # The secret is nowhere else: not in the session cookie, the stored row or any later page.
-    assert secret not in (response.headers.get("Set-Cookie") or "")
+    for answer in (response, response.posted):
+        assert secret not in (answer.headers.get("Set-Cookie") or "")
+        assert secret not in answer.headers.get("Location", "")
     stored = the_client(app, client_id)
     assert stored.name == "ChatGPT for the team"
     assert stored.redirect_uris == [REDIRECT_URI, NEW_URI]
@@ -101,6 +116,42 @@ def test_creating_a_client_shows_the_secret_once_with_what_to_paste_into_chatgpt
     assert created and created[0].actor_email == "admin@example.com"
     # And the credentials work at the token endpoint.
     assert probe_token_endpoint(admin, client_id, secret) == (400, "invalid_grant")
+
+
+def test_reloading_the_created_page_creates_nothing_and_shows_no_secret(app, admin, forms):
+    response = create(forms)
+    secret = shown(response.get_data(as_text=True), "Client Secret")
+    location = response.posted.headers["Location"]
+    assert response.posted.status_code == 303
+    # What a browser's reload does: GET the page it was redirected to.
+    again = admin.get(location)
+    assert again.status_code == 303
+    assert again.headers["Location"] == location.removesuffix("/secret")
+    page = admin.get(again.headers["Location"]).get_data(as_text=True)
+    assert "The secret was shown once and cannot be shown again." in page
+    assert secret not in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OAuthClient)) == 1
+    assert len(events(app, "client.created")) == 1
+
+
+def test_reloading_the_rotated_page_rotates_nothing_and_shows_no_secret(app, forms, oauth_client):
+    page = f"/admin/clients/{oauth_client.id}"
+    posted = forms.post(page, f"{page}/rotate-secret", {"password": PASSWORD})
+    assert posted.status_code == 303
+    new = shown(follow(forms.client, posted).get_data(as_text=True), "Client Secret")
+    again = forms.client.get(posted.headers["Location"])
+    assert again.status_code == 303
+    assert new not in forms.client.get(again.headers["Location"]).get_data(as_text=True)
+    assert len(events(app, "client.secret_rotated")) == 1
+    assert the_client(app, oauth_client.client_id).client_secret_hash == digest(new)
+
+
+def test_a_secret_page_shows_nothing_without_its_form(app, admin, oauth_client):
+    # Opened directly (a bookmark, another admin): nothing to show, nothing made.
+    response = admin.get(f"/admin/clients/{oauth_client.id}/secret")
+    assert response.status_code == 303
+    assert admin.get(f"/admin/clients/{oauth_client.id + 1000}/secret").status_code == 404
 
 
 def test_the_setup_panel_uses_the_configured_public_origin(app, admin, forms):
@@ -180,7 +231,7 @@ def test_rotating_asks_for_the_password_and_the_old_secret_stops_working(app, fo
     assert the_client(app, oauth_client.client_id).client_secret_hash == digest(old)
     assert events(app, "client.secret_rotation_refused")
 
-    response = forms.post(page, action, {"password": PASSWORD})
+    response = follow(forms.client, forms.post(page, action, {"password": PASSWORD}))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)

@@ -127,13 +127,22 @@ def test_an_admin_who_removes_their_own_rights_leaves_the_admin_area(
 
 def test_a_reset_link_is_shown_once_and_works_once(app, client, forms, user):
     page = f"/admin/users/{user.id}"
-    response = forms.post(page, f"{page}/reset-link")
+    posted = forms.post(page, f"{page}/reset-link")
+    assert posted.status_code == 303
+    assert posted.headers["Location"] == f"{page}/reset-link"
+    response = forms.client.get(posted.headers["Location"])
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     link = re.search(r"<code>(http://localhost/reset/[^<]+)</code>", html).group(1)
     token = link.rsplit("/", 1)[1]
+    assert token not in (posted.headers.get("Set-Cookie") or "")
     assert token not in forms.client.get(page).get_data(as_text=True)
+    # A reload shows the link no more and makes no second one.
+    again = forms.client.get(posted.headers["Location"])
+    assert again.status_code == 303 and again.headers["Location"] == page
+    assert "A reset link is shown only once." in forms.client.get(page).get_data(as_text=True)
+    assert len(audited(app, "user.password_reset_created")) == 1
     assert audited(app, "user.password_reset_created")[0].actor_email == "admin@example.com"
 
     forms.client.post(
@@ -163,5 +172,5 @@ def test_a_reset_link_is_shown_once_and_works_once(app, client, forms, user):
 def test_the_reset_link_uses_the_public_origin(app, forms, user):
     app.config["PLUGIN_BASE_URL"] = "https://todo.example.com"
     page = f"/admin/users/{user.id}"
-    html = forms.post(page, f"{page}/reset-link").get_data(as_text=True)
+    html = forms.post(page, f"{page}/reset-link", follow_redirects=True).get_data(as_text=True)
     assert "<code>https://todo.example.com/reset/" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 import ssl
 
 import pytest
@@ -17,7 +18,7 @@ from plugin.config import ENV_KEYS, ConfigError, load_config
 from plugin.extensions import db
 from tests.mail_helpers import free_port
 
-GOOD_KEY = "k" * 48
+GOOD_KEY = secrets.token_urlsafe(48)
 
 
 @pytest.fixture

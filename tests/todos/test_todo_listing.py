@@ -61,6 +61,20 @@ def test_search_matches_title_or_notes_in_any_case(api):
     assert titles(api.get("/api/todos?q=RENT").get_json()) == ["Pay rent"]
 
 
+@pytest.mark.parametrize("query", ["äpfel", "ÄPFEL", "Äpfel", "straße", "ÉCOLE"])
+def test_search_ignores_the_case_of_every_letter_not_only_a_to_z(api, query):
+    api.create("ÄPFEL kaufen")
+    api.create("Schild in der Straße", notes="nicht in der STRASSE")
+    api.create("Rentrée à l'école", notes="Cahiers pour l'ÉCOLE")
+    api.create("Apfelsaft")
+    expected = {
+        "äpfel": ["ÄPFEL kaufen"],
+        "straße": ["Schild in der Straße"],
+        "école": ["Rentrée à l'école"],
+    }[query.lower()]
+    assert titles(api.get("/api/todos", query_string={"q": query}).get_json()) == expected
+
+
 def test_search_treats_wildcards_as_plain_text(api):
     api.create("Save 100% of the receipts")
     api.create("Save 100 receipts")

@@ -1,0 +1,127 @@
+"""gunicorn's gthread worker, but a thread is only given a request whose head has arrived.
+
+gthread hands each connection to a thread as soon as its first byte arrives, and the thread
+then blocks until the rest of the request head comes in. A client that sends half a header
+and waits holds that thread for as long as it likes, so a dozen such connections stall every
+worker (gunicorn has no setting that bounds it). This worker reads request heads in its event
+loop instead, next to the kept-alive connections: a slow head costs a socket and a buffer,
+never a thread, and is closed with 408 after ``header_timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import time
+from collections import deque
+from functools import partial
+from typing import Any
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+HEAD_END = b"\r\n\r\n"
+# Larger heads are refused with 431. Browsers and ChatGPT send a few KiB; nginx's own
+# default buffers stop at 32 KiB.
+MAX_HEAD_BYTES = 64 * 1024
+RECV_BYTES = 8192
+REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"Connection: close\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+def head_is_complete(data: bytes | bytearray) -> bool:
+    """Tell whether ``data`` holds a whole request head, or enough for the parser to refuse it."""
+    # A bare LF never ends a head for gunicorn's parser, which rejects it at once (400).
+    return HEAD_END in data or data.count(b"\n") != data.count(b"\r\n")
+
+
+class HeadBufferingWorker(ThreadWorker):
+    """A gthread worker that reads each request head in its event loop, with a deadline."""
+
+    #: Seconds a connection may take to send a request head (set from gunicorn.conf.py).
+    header_timeout: float = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # In the order they started, so the first one is always the next to expire.
+        self.reading_heads: deque[TConn] = deque()
+
+    def init_process(self) -> None:
+        # TLS, HTTP/2 and PROXY-protocol bytes are not an HTTP/1 head: those set-ups keep
+        # gthread's own behaviour (the TLS-terminating proxy in front is the guard there).
+        cfg = self.cfg
+        self.buffers_heads = (
+            not cfg.is_ssl and cfg.proxy_protocol == "off" and cfg.http2_cleartext == "off"
+        )
+        super().init_process()
+
+    def enqueue_req(self, conn: TConn) -> None:
+        if not self.buffers_heads:
+            super().enqueue_req(conn)
+            return
+        # A kept-alive connection may already hold the start of its next request.
+        head = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
+        if head_is_complete(head):
+            self._dispatch(conn, head)
+            return
+        conn.head = head
+        conn.timeout = time.monotonic() + self.header_timeout
+        conn.sock.setblocking(False)
+        self.reading_heads.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
+
+    def _read_head(self, conn: TConn, _sock: object) -> None:
+        try:
+            data = conn.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                return
+            data = b""
+        if not data:
+            self._close_head(conn)
+            return
+        conn.head += data
+        if len(conn.head) > MAX_HEAD_BYTES:
+            self._close_head(conn, HEAD_TOO_LARGE)
+        elif head_is_complete(conn.head):
+            self._stop_reading(conn)
+            self._dispatch(conn, conn.head)
+
+    def _dispatch(self, conn: TConn, head: bytearray) -> None:
+        conn.head = None
+        conn.sock.setblocking(True)
+        # Plain HTTP/1 only (see init_process): init() just builds the parser here.
+        conn.init()
+        conn.parser.unreader.unread(bytes(head))
+        conn.data_ready = True
+        super().enqueue_req(conn)
+
+    def _stop_reading(self, conn: TConn) -> None:
+        self.reading_heads.remove(conn)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _close_head(self, conn: TConn, answer: bytes = b"") -> None:
+        self._stop_reading(conn)
+        if answer:
+            try:
+                conn.sock.send(answer)
+            except OSError:
+                pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Close the connections whose request head is overdue (called by the event loop)."""
+        super().murder_pending()
+        now = time.monotonic()
+        while self.reading_heads and self.reading_heads[0].timeout <= now:
+            conn = self.reading_heads[0]
+            # A client that sent nothing at all is an idle connection, not a late request.
+            self._close_head(conn, REQUEST_TIMEOUT if conn.head else b"")
