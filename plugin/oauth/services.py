@@ -107,6 +107,15 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def new_client_id() -> str:
+    """A random client id (144 bits) that never begins with ``-`` or ``_``, so that it passes
+    as a command-line argument (``clients show ID``) and reads well."""
+    while True:
+        value = secrets.token_urlsafe(18)
+        if value[0].isalnum():
+            return value
+
+
 def create_client(
     name: str,
     redirect_uris: list[str],
@@ -117,7 +126,7 @@ def create_client(
 ) -> tuple[OAuthClient, str | None]:
     """Register a client; return it with its secret, which is never shown again."""
     client = OAuthClient(
-        client_id=secrets.token_urlsafe(18),
+        client_id=new_client_id(),
         name=_clean_name(name),
         redirect_uris=_clean_redirect_uris(redirect_uris),
         scope=_clean_scope(scope),

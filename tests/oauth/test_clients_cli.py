@@ -129,3 +129,12 @@ def test_in03_a_client_name_with_a_control_character_is_one_clear_line(runner, n
         "Error: The client name must be one line without control characters."
     ]
     assert runner.invoke(args=["clients", "list", "--json"]).output.strip() == "[]"
+
+
+def test_generated_client_ids_never_begin_with_a_dash():
+    from plugin.oauth.services import new_client_id
+
+    ids = {new_client_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    # About one random id in 32 would begin with "-" or "_" without the rule.
+    assert all(value[0].isalnum() for value in ids)
