@@ -13,21 +13,20 @@ from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTy
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
 
 from plugin.oauth import traces
-from plugin.oauth.lookup import find_token_row, is_access_token_active
-from plugin.oauth.models import OAuthToken
+from plugin.oauth.lookup import PresentedToken, find_access_token
 from plugin.oauth.resources import API_PATH, api_resource, metadata_url, refuse_audience
 
 
 class TokenValidator(BearerTokenValidator):
-    """Look a bearer token up by digest, with its user and client, in one statement."""
+    """Look a bearer token up by digest, with its user's and client's state, in one statement."""
 
-    def authenticate_token(self, token_string: str) -> OAuthToken | None:
-        return find_token_row(token_string, "access_token")
+    def authenticate_token(self, token_string: str) -> PresentedToken | None:
+        return find_access_token(token_string)
 
     def validate_token(
-        self, token: OAuthToken | None, scopes: list[str] | None, request: Any
+        self, token: PresentedToken | None, scopes: list[str] | None, request: Any
     ) -> None:
-        if token is not None and not is_access_token_active(token):
+        if token is not None and not token.is_active():
             traces.call_refused(token, api_resource())
             raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
         if token is not None and token.resource is not None:
