@@ -71,7 +71,7 @@ class TodoSchema(Schema):
         return preview_url(todo.share_token)
 
     @staticmethod
-    def plain_dump(todo: Any) -> dict[str, Any]:
+    def plain_dump(todo: Any, url_prefix: str | None = None) -> dict[str, Any]:
         """What ``dump`` writes for a Todo or a row of its columns (see ``operations.dump``)."""
         return {
             "id": todo.id,
@@ -79,7 +79,7 @@ class TodoSchema(Schema):
             "notes": todo.notes,
             "done": todo.done,
             "due_date": todo.due_date.isoformat() if todo.due_date is not None else None,
-            "url": preview_url(todo.share_token),
+            "url": (url_prefix or preview_url_prefix()) + todo.share_token,
             "created_at": utc_isoformat(todo.created_at),
             "updated_at": utc_isoformat(todo.updated_at),
         }
@@ -87,11 +87,15 @@ class TodoSchema(Schema):
 
 def preview_url(share_token: str) -> str:
     """The item's public link. Share tokens are URL-safe, so the prefix is built once a request."""
+    return preview_url_prefix() + share_token
+
+
+def preview_url_prefix() -> str:
     if "preview_url_prefix" not in g:
         placeholder = "-"  # any one URL-safe character, cut off again
         g.preview_url_prefix = external_url("todos_pages.preview", share_token=placeholder)[:-1]
     prefix: str = g.preview_url_prefix
-    return prefix + share_token
+    return prefix
 
 
 class TodoPageSchema(Schema):
@@ -104,8 +108,9 @@ class TodoPageSchema(Schema):
 
     @staticmethod
     def plain_dump(page: dict[str, Any]) -> dict[str, Any]:
+        prefix = preview_url_prefix()
         return {
-            "items": [TodoSchema.plain_dump(item) for item in page["items"]],
+            "items": [TodoSchema.plain_dump(item, prefix) for item in page["items"]],
             "next_cursor": page["next_cursor"],
         }
 
