@@ -13,8 +13,9 @@ from typing import Any, cast
 
 import orjson
 from flask import Flask
-from flask.json.provider import DefaultJSONProvider
 from werkzeug.sansio.response import Response
+
+from plugin.inputs import JSONProvider
 
 # Dates, dataclasses and subclasses of str/int/dict go to Flask's ``default``, as in json.dumps.
 OPTIONS = (
@@ -25,7 +26,9 @@ OPTIONS = (
 COMPACT = {"separators": (",", ":")}
 
 
-class OrjsonProvider(DefaultJSONProvider):
+class OrjsonProvider(JSONProvider):
+    """Writing by orjson where its text is the standard library's; reading as ``inputs``'s."""
+
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs == COMPACT:
             fast = self._fast(obj)
@@ -71,4 +74,5 @@ def _has_float(obj: Any) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    # After inputs.init_app, whose provider this one extends.
     app.json = OrjsonProvider(app)

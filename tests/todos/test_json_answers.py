@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from flask.json.provider import DefaultJSONProvider
 
+from plugin.inputs import JSONProvider
 from plugin.json_provider import OrjsonProvider
 
 
@@ -36,7 +37,7 @@ VALUES = [
 @pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
 def test_orjson_answers_are_what_flask_writes(app, value):
     with app.test_request_context():
-        assert isinstance(app.json, OrjsonProvider)
+        assert isinstance(app.json, OrjsonProvider) and isinstance(app.json, JSONProvider)
         flask_provider = DefaultJSONProvider(app)
         try:
             expected = flask_provider.response(value).get_data()
