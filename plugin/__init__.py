@@ -35,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from plugin import database, inputs, json_provider, logs, web
+    from plugin import database, inputs, logs, web
     from plugin.extensions import csrf, db, limiter, mail, migrate
 
     # First: the body and text checks apply before anything else reads the request.
@@ -48,7 +48,6 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     web.init_app(app)
     logs.init_app(app)
-    json_provider.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
