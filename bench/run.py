@@ -1,13 +1,16 @@
-"""Load-test the app under gunicorn with wrk, beside a bare Flask app as the ceiling.
+"""Load-test the app under gunicorn with wrk, beside bare Flask and Authlib's example style.
 
-    python bench/run.py [--quick] [--db sqlite|postgresql|both] [--workers N]
+    python bench/run.py [--quick] [--db sqlite|postgresql|both] [--workers N] [--rounds N]
                         [--worker-class sync|gthread|both] [--threads N]
 
 Creates a fresh database (a SQLite file in a temporary folder, or a new PostgreSQL database
-that is dropped at the end), migrates and seeds it, serves the app with gunicorn.conf.py on a
-free loopback port and measures: listTodos and getMe with a bearer token, the refresh-token
-grant, introspection, and listTodos with 1,000 and with 1,000,000 stored tokens. Prints one
-table and writes bench/RESULTS.md. See docs/benchmarks.md.
+that is dropped at the end), migrates and seeds it, and in each round serves, one after the
+other with the same gunicorn.conf.py on a free loopback port: the bare Flask app (the
+ceiling), the peer (bench/authlib_peer.py, a plain Flask + Authlib app) and the app. It
+measures getMe beside the peer's /api/me, listTodos, an MCP tools/call of listTodos, the
+refresh-token grant and introspection, first with 1,000 and then with 1,000,000 stored
+tokens. Ratios are taken within a round, and their median over the rounds is reported.
+Prints the tables and writes bench/RESULTS.md. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import authlib_peer
 import machine
 import report
 import seed
@@ -74,10 +78,18 @@ class Row:
     peak_rss_mb: float
     load: float
     cpu_ms: float  # the server's CPU time per request (workers and master; not the database's)
+    round: int = 0
+    peer_rps: float = float("nan")
+    bare_cpu_ms: float = float("nan")
+    peer_cpu_ms: float = float("nan")
 
     @property
     def ratio(self) -> float:
         return self.result.requests_per_second / self.bare_rps if self.bare_rps else float("nan")
+
+    @property
+    def peer_ratio(self) -> float:
+        return self.result.requests_per_second / self.peer_rps if self.peer_rps else float("nan")
 
 
 def parse_args(argv: list[str] | None) -> Settings:
@@ -88,13 +100,13 @@ def parse_args(argv: list[str] | None) -> Settings:
         help="3 s runs and 100,000 instead of 1,000,000 stored tokens",
     )
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY")
     parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="WEB_CONCURRENCY (default: gunicorn.conf.py's, 2 x cores + 1)",
+        "--worker-class",
+        choices=["sync", "gthread", "both"],
+        default="gthread",
+        help="GUNICORN_WORKER_CLASS (default: gunicorn.conf.py's, gthread)",
     )
-    parser.add_argument("--worker-class", choices=["sync", "gthread", "both"], default="both")
     parser.add_argument("--threads", type=int, default=1, help="GUNICORN_THREADS (gthread)")
     parser.add_argument(
         "--connections",
@@ -105,11 +117,13 @@ def parse_args(argv: list[str] | None) -> Settings:
     parser.add_argument("--duration", type=int, default=None, help="seconds per measured run")
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument(
+        "--rounds",
         "--repeat",
+        dest="repeat",
         type=int,
-        default=1,
-        help="measure every configuration N times, interleaving the worker "
-        "classes, and report the median run (by req/s)",
+        default=3,
+        help="measure everything N times, bare, peer and app taking turns, "
+        "and report the median ratio",
     )
     parser.add_argument(
         "--log-level",
@@ -117,7 +131,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         help="the app's LOG_LEVEL (INFO, the default, logs every request)",
     )
     args = parser.parse_args(argv)
-    workers = args.workers or min((os.cpu_count() or 1) * 2 + 1, 12)
+    workers = args.workers
     return Settings(
         quick=args.quick,
         databases=["sqlite", "postgresql"] if args.db == "both" else [args.db],
@@ -125,7 +139,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         workers=workers,
         threads=args.threads,
         connections=args.connections or 2 * workers * args.threads,
-        duration=args.duration or (3 if args.quick else 10),
+        duration=args.duration or (3 if args.quick else 6),
         warmup=1 if args.quick else 2,
         users=args.users,
         todos_per_user=50,
@@ -185,20 +199,21 @@ def migrate(env: dict[str, str]) -> None:
 
 
 class Bench:
-    """One database: seed it, then measure each worker class against it."""
+    """One database: seed it, then measure bare Flask, the peer and the app in turns."""
 
     def __init__(self, kind: str, url: str, settings: Settings, folder: Path) -> None:
         from plugin import create_app
 
         self.kind, self.url, self.settings, self.folder = kind, url, settings, folder
         self.rows: list[Row] = []
-        self.bare: dict[str, float] = {}
         self.phase = "small"
+        self.round = 0
+        self.ceilings: dict[tuple[str, int, str, str], Row] = {}
         self.env = server_env(
             url,
             folder / "instance",
             workers=settings.workers,
-            worker_class="sync",
+            worker_class="gthread",
             threads=settings.threads,
             log_level=settings.log_level,
         )
@@ -211,44 +226,71 @@ class Bench:
         self.seeded = seed.seed_base(self.app, users=s.users, todos_per_user=s.todos_per_user)
         seed.fill_tokens(self.app, self.seeded, SMALL_TOKEN_COUNT)
         self.bearer_file = self._write("bearer.txt", self.seeded.access_tokens)
-        # Worker classes take turns, so that a change in the machine's load hits both alike.
-        for _ in range(s.repeat):
-            for worker_class in s.worker_classes:
-                self.bare[worker_class] = self._measure_bare(worker_class)
-                with self._serve(worker_class, "wsgi:app") as server:
-                    self._warm_up(server)
-                    self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
-                    self._measure(server, worker_class, "getMe", "/api/me", "bearer.lua")
-
-        started = time.monotonic()
-        added = seed.fill_tokens(self.app, self.seeded, s.large_token_count)
-        say(f"[{self.kind}] stored {added:,} more tokens in {time.monotonic() - started:.1f}s")
-        self.phase = "large"
-        for _ in range(s.repeat):
-            for worker_class in s.worker_classes:
-                pool = seed.issue_pool(self.app, self.seeded, s.refresh_pool)
-                refresh_file = self._write("refresh.txt", [r for _, r in pool])
-                access_file = self._write("access.txt", [a for a, _ in pool[:2_000]])
-                with self._serve(worker_class, "wsgi:app") as server:
-                    self._warm_up(server)
-                    self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
-                    self._measure(
-                        server,
-                        worker_class,
-                        "introspect",
-                        "/",
-                        "introspect.lua",
-                        tokens=access_file,
-                    )
-                    self._measure(
-                        server,
-                        worker_class,
-                        "refresh grant",
-                        "/",
-                        "refresh.lua",
-                        tokens=refresh_file,
-                    )
+        peer_tokens = authlib_peer.seed(authlib_peer.create_app(self.url), users=s.users)
+        self.peer_file = self._write("peer.txt", peer_tokens)
+        for phase in ("small", "large"):
+            if phase == "large":
+                started = time.monotonic()
+                added = seed.fill_tokens(self.app, self.seeded, s.large_token_count)
+                say(
+                    f"[{self.kind}] stored {added:,} more tokens in "
+                    f"{time.monotonic() - started:.1f}s"
+                )
+            self.phase = phase
+            # Bare Flask, the peer and the app take turns, so that a change in the machine's
+            # load hits all three alike; ratios are taken within a round.
+            for self.round in range(s.repeat):
+                for worker_class in s.worker_classes:
+                    self._round(worker_class)
         return self.rows
+
+    def _round(self, worker_class: str) -> None:
+        s = self.settings
+        self._ceiling(worker_class, "bare Flask", "bench.bare_app:app", "/", self.bearer_file)
+        self._ceiling(
+            worker_class, "peer /api/me", "bench.authlib_peer:app", "/api/me", self.peer_file
+        )
+        pool = seed.issue_pool(self.app, self.seeded, s.refresh_pool)
+        refresh_file = self._write("refresh.txt", [r for _, r in pool])
+        access_file = self._write("access.txt", [a for a, _ in pool[:2_000]])
+        with self._serve(worker_class, "wsgi:app") as server:
+            mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
+            self._warm_up(server, "/api/todos", "bearer.lua", self.bearer_file)
+            self._measure(server, worker_class, "getMe", "/api/me", "bearer.lua")
+            self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
+            self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
+            self._measure(
+                server,
+                worker_class,
+                "MCP tools/call listTodos",
+                "/mcp",
+                "mcp_call.lua",
+                tokens=mcp_file,
+            )
+            self._measure(
+                server, worker_class, "refresh grant", "/", "refresh.lua", tokens=refresh_file
+            )
+            self._measure(
+                server, worker_class, "introspect", "/", "introspect.lua", tokens=access_file
+            )
+
+    def _mcp_tokens(self, resource: str) -> list[str]:
+        """One token per person bound to this server's /mcp (its port changes every start)."""
+        from plugin.accounts.models import User
+        from plugin.extensions import db
+        from plugin.oauth.models import OAuthClient
+        from plugin.oauth.tokens import issue_tokens
+
+        with self.app.app_context():
+            client = db.session.get(OAuthClient, self.seeded.client_row_id)
+            values = [
+                issue_tokens(client, db.session.get(User, user_id), seed.SCOPE, resource=resource)[
+                    "access_token"
+                ]
+                for user_id in self.seeded.user_ids
+            ]
+            db.session.commit()
+        return values
 
     def _write(self, name: str, values: list[str]) -> Path:
         path = self.folder / name
@@ -264,29 +306,26 @@ class Bench:
         return {
             **os.environ,
             "BENCH_TOKENS": str(tokens),
+            "BENCH_TOOL": "listTodos",
             "BENCH_BASIC": base64.b64encode(basic).decode(),
         }
 
-    def _warm_up(self, server: Server) -> None:
+    def _warm_up(self, server: Server, path: str, script: str, tokens: Path) -> None:
         run_wrk(
-            server.url + "/api/todos",
-            "bearer.lua",
+            server.url + path,
+            script,
             duration=self.settings.warmup,
             connections=self.settings.connections,
-            env=self._wrk_env(self.bearer_file),
+            env=self._wrk_env(tokens),
         )
 
-    def _measure_bare(self, worker_class: str) -> float:
-        with self._serve(worker_class, "bench.bare_app:app") as server:
-            run_wrk(
-                server.url + "/",
-                "bearer.lua",
-                duration=self.settings.warmup,
-                connections=self.settings.connections,
-                env=self._wrk_env(self.bearer_file),
+    def _ceiling(self, worker_class: str, scenario: str, app: str, path: str, tokens: Path) -> None:
+        with self._serve(worker_class, app) as server:
+            self._warm_up(server, path, "bearer.lua", tokens)
+            row = self._measure(
+                server, worker_class, scenario, path, "bearer.lua", tokens=tokens, ceiling=True
             )
-            row = self._measure(server, worker_class, "bare Flask", "/", "bearer.lua", bare=True)
-        return row.result.requests_per_second
+        self.ceilings[(self.phase, self.round, worker_class, scenario)] = row
 
     def _measure(
         self,
@@ -297,7 +336,7 @@ class Bench:
         script: str,
         *,
         tokens: Path | None = None,
-        bare: bool = False,
+        ceiling: bool = False,
     ) -> Row:
         load = os.getloadavg()[0]
         cpu_before = server.cpu_seconds()
@@ -309,19 +348,25 @@ class Bench:
             env=self._wrk_env(tokens or self.bearer_file),
         )
         cpu = server.cpu_seconds() - cpu_before
-        stored = 0 if bare else seed.token_count(self.app)
-        phase = "small" if bare else self.phase
+        stored = 0 if ceiling else seed.token_count(self.app)
+        bare = self.ceilings.get((self.phase, self.round, worker_class, "bare Flask"))
+        peer = self.ceilings.get((self.phase, self.round, worker_class, "peer /api/me"))
+        cpu_ms = cpu * 1000 / max(result.requests, 1)
         row = Row(
             self.kind,
             worker_class,
             scenario,
-            phase,
+            self.phase,
             stored,
             result,
-            result.requests_per_second if bare else self.bare[worker_class],
+            bare.result.requests_per_second if bare else result.requests_per_second,
             server.peak_rss_mb(),
             load,
-            cpu * 1000 / max(result.requests, 1),
+            cpu_ms,
+            round=self.round,
+            peer_rps=peer.result.requests_per_second if peer else float("nan"),
+            bare_cpu_ms=bare.cpu_ms if bare else cpu_ms,
+            peer_cpu_ms=peer.cpu_ms if peer else float("nan"),
         )
         self.rows.append(row)
         say(report.line(row))
@@ -329,26 +374,16 @@ class Bench:
 
 
 def medians(rows: list[Row]) -> list[Row]:
-    """Per configuration and scenario, the run with the median req/s (the lower of two middles)."""
+    """Per configuration and scenario, the round with the median ratio (the lower of two
+    middles): getMe's to the peer in the same round, every other scenario's to bare Flask."""
     groups: dict[tuple, list[Row]] = {}
     for row in rows:
         groups.setdefault((row.database, row.worker_class, row.scenario, row.phase), []).append(row)
     chosen = []
     for group in groups.values():
-        ranked = sorted(group, key=lambda r: r.result.requests_per_second)
-        bare = sorted(r.bare_rps for r in group)
-        middle = ranked[(len(ranked) - 1) // 2]
-        chosen.append(replace(middle, bare_rps=bare[(len(bare) - 1) // 2]))
-    return sorted(chosen, key=lambda r: rows.index(next(x for x in rows if _same(x, r))))
-
-
-def _same(a: Row, b: Row) -> bool:
-    return (a.database, a.worker_class, a.scenario, a.phase) == (
-        b.database,
-        b.worker_class,
-        b.scenario,
-        b.phase,
-    )
+        ranked = sorted(group, key=lambda r: r.peer_ratio if r.scenario == "getMe" else r.ratio)
+        chosen.append(ranked[(len(ranked) - 1) // 2])
+    return chosen
 
 
 def say(text: str) -> None:

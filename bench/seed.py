@@ -161,6 +161,10 @@ def _insert_sqlite(connection, rows: Iterable[tuple]) -> None:
     connection.commit()
     cursor.execute("ANALYZE oauth_tokens")
     connection.commit()
+    # A million rows at once leave a WAL file of half a gigabyte, which every reader then
+    # searches (measured: +0.7-1.4 ms per request); a database that grew over time would have
+    # been checkpointed long ago, so fold the WAL back into the database file.
+    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     cursor.close()
 
 

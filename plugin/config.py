@@ -331,8 +331,9 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {
         **common,
         # A connection that died while idle (database restarted, failover) is noticed and
-        # replaced at checkout, so workers recover without a restart.
-        "pool_pre_ping": True,
+        # replaced at checkout, so workers recover without a restart: plugin/database.py
+        # pings connections that sat idle, not every checkout (a round trip per request).
+        "pool_pre_ping": False,
         "pool_recycle": 1800,
         # A sync worker uses one connection at a time, a gthread worker one per thread.
         "pool_size": 5,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, Response
-from sqlalchemy import CursorResult, Executable, event, make_url
+from sqlalchemy import CursorResult, Engine, Executable, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 
@@ -25,6 +27,8 @@ def init_app(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_functions)
+    else:
+        ping_when_idle(engine)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first: if the database
     # vanished since the last statement, the ROLLBACK of closing would fail after the
     # response was built and turn it into a 500.
@@ -100,6 +104,41 @@ def discard_work(*, close: bool = False) -> None:
             db.session.rollback()
     except SQLAlchemyError:
         db.session().invalidate()
+
+
+# A connection in steady use proves itself alive with every statement; pinging it at each
+# checkout (pool_pre_ping) cost a round trip on every request. Only a connection idle this
+# long is pinged before use. One that dies while busy fails its statement, which invalidates
+# the pool's older connections too, so the next requests get fresh ones.
+PING_IDLE_SECONDS = 5.0
+CHECKED_IN_AT = "plugin.checked_in_at"
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only if it sat idle ``PING_IDLE_SECONDS``."""
+
+    def stamp(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info[CHECKED_IN_AT] = time.monotonic()
+
+    def ping(
+        dbapi_connection: DBAPIConnection,
+        record: ConnectionPoolEntry,
+        proxy: PoolProxiedConnection,
+    ) -> None:
+        since = record.info.get(CHECKED_IN_AT)
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out another (or a new one).
+            raise DisconnectionError(str(error)) from error
+        if not alive:
+            raise DisconnectionError("the database did not answer the ping")
+
+    if not event.contains(engine.pool, "checkin", stamp):
+        event.listen(engine.pool, "checkin", stamp)
+        event.listen(engine.pool, "checkout", ping)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:

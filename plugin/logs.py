@@ -193,9 +193,8 @@ def _user_id() -> int | None:
     user = g.get("current_user")
     if user is None:
         token = g.get("authlib_server_oauth2_token")
-        user = getattr(token, "user", None) if token is not None else None
-    if user is None:
-        return None
+        # A presented token holds its user's id as a plain attribute: no query.
+        return getattr(token, "user_id", None) if token is not None else None
     # The identity key, unlike ``user.id``, never reloads an expired row.
     identity = sa.inspect(user).identity
     return identity[0] if identity else None

@@ -8,6 +8,13 @@ from typing import Any
 from marshmallow import fields
 
 
+def utc_isoformat(value: datetime) -> str:
+    """What ``UtcDateTime`` writes for ``value``, for answers built without marshmallow."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC, microsecond=0)
+    return value.isoformat()
+
+
 class UtcDateTime(fields.DateTime):
     """A stored naive-UTC datetime, written as ISO 8601 with its offset (``…+00:00``)."""
 

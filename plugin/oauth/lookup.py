@@ -7,11 +7,14 @@ here, so the rule for "active" is written once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 import sqlalchemy as sa
+from authlib.oauth2.rfc6749 import TokenMixin
 from sqlalchemy.orm import joinedload
 
+from plugin.accounts.models import User
 from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
@@ -65,6 +68,95 @@ def is_refresh_token_active(token: OAuthToken) -> bool:
         and not token.user.is_disabled
         and not token.client.is_disabled
     )
+
+
+_tokens, _users, _clients = OAuthToken.__table__, User.__table__, OAuthClient.__table__
+# What a resource needs to decide on a bearer token, in one Core statement: no ORM entities
+# are built for the token, its user and its client on every API call (measured: the ORM
+# version was about a fifth of getMe's CPU time). Built once, like TOKEN_QUERIES.
+ACCESS_TOKEN_QUERY = (
+    sa.select(
+        _tokens.c.id,
+        _tokens.c.user_id,
+        _tokens.c.client_id,
+        _tokens.c.scope,
+        _tokens.c.resource,
+        _tokens.c.issued_at,
+        _tokens.c.access_expires_at,
+        _tokens.c.revoked_at,
+        _tokens.c.family_id,
+        _users.c.is_disabled.label("user_disabled"),
+        _clients.c.is_disabled.label("client_disabled"),
+    )
+    .join(_users, _users.c.id == _tokens.c.user_id)
+    .join(_clients, _clients.c.id == _tokens.c.client_id)
+    .where(_tokens.c.access_token_hash == sa.bindparam("digest"))
+)
+
+
+class PresentedToken(TokenMixin):
+    """A bearer token presented at a resource: the columns of its row that decide on it.
+
+    ``user`` and ``client`` are loaded by id when a view asks for them (most never do).
+    """
+
+    def __init__(self, row: sa.Row[*tuple[Any, ...]]) -> None:
+        self.id: int = row.id
+        self.user_id: int = row.user_id
+        self.client_row_id: int = row.client_id
+        self.scope: str = row.scope
+        self.resource: str | None = row.resource
+        self.issued_at: datetime = row.issued_at
+        self.access_expires_at: datetime = row.access_expires_at
+        self.revoked_at: datetime | None = row.revoked_at
+        self.family_id: str = row.family_id
+        self.user_disabled: bool = bool(row.user_disabled)
+        self.client_disabled: bool = bool(row.client_disabled)
+
+    @property
+    def user(self) -> User:
+        user = db.session.get(User, self.user_id)
+        assert user is not None  # the row's foreign key cascades on delete
+        return user
+
+    @property
+    def client(self) -> OAuthClient:
+        client = db.session.get(OAuthClient, self.client_row_id)
+        assert client is not None
+        return client
+
+    def is_active(self) -> bool:
+        """The rule of ``is_access_token_active``, on the columns read with the token."""
+        return (
+            self.revoked_at is None
+            and self.access_expires_at > utcnow()
+            and not self.user_disabled
+            and not self.client_disabled
+        )
+
+    # Authlib's TokenMixin interface.
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.client_row_id == client.id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.access_expires_at - self.issued_at).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.access_expires_at <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+def find_access_token(value: str) -> PresentedToken | None:
+    """The access token ``value`` as a resource sees it, or None if no row has it."""
+    if not value or len(value) > MAX_TOKEN_LENGTH:
+        return None
+    row = db.session.execute(ACCESS_TOKEN_QUERY, {"digest": digest(value)}).first()
+    return PresentedToken(row) if row is not None else None
 
 
 @dataclass

@@ -9,25 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
+from authlib.integrations.flask_oauth2.signals import token_authenticated
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6749.requests import JsonRequest
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
+from flask import g, request
 
 from plugin.oauth import traces
-from plugin.oauth.lookup import find_token_row, is_access_token_active
-from plugin.oauth.models import OAuthToken
+from plugin.oauth.lookup import PresentedToken, find_access_token
 from plugin.oauth.resources import API_PATH, api_resource, metadata_url, refuse_audience
 
 
 class TokenValidator(BearerTokenValidator):
-    """Look a bearer token up by digest, with its user and client, in one statement."""
+    """Look a bearer token up by digest, with its user's and client's state, in one statement."""
 
-    def authenticate_token(self, token_string: str) -> OAuthToken | None:
-        return find_token_row(token_string, "access_token")
+    def authenticate_token(self, token_string: str) -> PresentedToken | None:
+        return find_access_token(token_string)
 
     def validate_token(
-        self, token: OAuthToken | None, scopes: list[str] | None, request: Any
+        self, token: PresentedToken | None, scopes: list[str] | None, request: Any
     ) -> None:
-        if token is not None and not is_access_token_active(token):
+        if token is not None and not token.is_active():
             traces.call_refused(token, api_resource())
             raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
         if token is not None and token.resource is not None:
@@ -46,6 +48,19 @@ class TokenValidator(BearerTokenValidator):
 
 
 class Protector(ResourceProtector):
+    def acquire_token(self, scopes: list[str] | str | None = None, **kwargs: Any) -> Any:
+        """Authlib's ``acquire_token``, on a request object that carries no URL.
+
+        Bearer validation reads only the headers; Authlib's own request object first builds
+        the full URL, which took about 5% of a protected read.
+        """
+        oauth_request = JsonRequest(request.method, "", request.headers)
+        kwargs["scopes"] = [scopes] if isinstance(scopes, str) else scopes
+        token = self.validate_request(request=oauth_request, **kwargs)
+        token_authenticated.send(self, token=token)
+        g.authlib_server_oauth2_token = token
+        return token
+
     def raise_error_response(self, error: Exception) -> None:
         # A missing or non-Bearer credential is answered like an invalid token (RFC 6750 §3.1).
         if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):

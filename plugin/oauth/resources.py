@@ -18,8 +18,7 @@ from werkzeug.exceptions import HTTPException
 from plugin.audit.services import record
 from plugin.database import commit
 from plugin.oauth import traces
-from plugin.oauth.lookup import find_token_row, is_access_token_active
-from plugin.oauth.models import OAuthToken
+from plugin.oauth.lookup import PresentedToken, find_access_token
 from plugin.oauth.scopes import ordered, scopes
 
 MCP_PATH = "/mcp"
@@ -132,7 +131,7 @@ def bearer_from_header() -> str | None:
     return value if kind.lower() == "bearer" and value else None
 
 
-def refuse_audience(token: OAuthToken, presented_at: str) -> None:
+def refuse_audience(token: PresentedToken, presented_at: str) -> None:
     """Record a token used at a resource it was not issued for; the refusal must be kept."""
     record(
         "token.audience_refused",
@@ -146,7 +145,7 @@ def refuse_audience(token: OAuthToken, presented_at: str) -> None:
     commit()
 
 
-def require_resource_token(resource: str, scopes: list[str]) -> OAuthToken:
+def require_resource_token(resource: str, scopes: list[str]) -> PresentedToken:
     """Authenticate the call's bearer token for ``resource`` with every scope in ``scopes``.
 
     Raises an HTTPException answering 401 ``invalid_token`` or 403 ``insufficient_scope``
@@ -156,10 +155,10 @@ def require_resource_token(resource: str, scopes: list[str]) -> OAuthToken:
     value = bearer_from_header()
     if value is None:
         raise challenge(401, "invalid_token", "An access token is required.", scopes, path)
-    token = find_token_row(value, "access_token")
-    if token is not None and not is_access_token_active(token):
+    token = find_access_token(value)
+    if token is not None and not token.is_active():
         traces.call_refused(token, resource)
-    if token is None or not is_access_token_active(token):
+    if token is None or not token.is_active():
         raise challenge(
             401, "invalid_token", "The access token is expired, revoked or unknown.", scopes, path
         )

@@ -27,6 +27,7 @@ from plugin.oauth.explain import (
     explain_code_failure,
     explain_refresh_failure,
 )
+from plugin.oauth.lookup import PresentedToken
 from plugin.oauth.models import OAuthClient, OAuthToken
 
 REGISTRATION = "registration"
@@ -288,7 +289,7 @@ def _call_step(presented_at: str) -> str:
     return "MCP call" if _where(presented_at).startswith("/mcp") else "API call"
 
 
-def call_succeeded(token: OAuthToken, presented_at: str) -> None:
+def call_succeeded(token: PresentedToken, presented_at: str) -> None:
     if is_known_connected(token.family_id):
         return
     note(
@@ -302,7 +303,7 @@ def call_succeeded(token: OAuthToken, presented_at: str) -> None:
     )
 
 
-def call_refused(token: OAuthToken, presented_at: str, needed: list[str] | None = None) -> None:
+def call_refused(token: PresentedToken, presented_at: str, needed: list[str] | None = None) -> None:
     """Note why a known token was refused at ``presented_at``."""
     from plugin.oauth.resources import resource_name
 

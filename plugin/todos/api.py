@@ -157,10 +157,4 @@ def delete_todo(todo_id: int) -> tuple[dict[str, Any], int]:
     tags=("account",),
 )
 def get_me() -> dict[str, Any]:
-    user = current_token.user
-    return {
-        "id": user.id,
-        "email": user.email,
-        "region": chatgpt_context().subdivision,
-        "todos": services.counts(user.id),
-    }
+    return {**services.profile(current_token.user_id), "region": chatgpt_context().subdivision}

@@ -9,7 +9,7 @@ from typing import Any
 from flask import g
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from plugin.chatgpt.fields import UtcDateTime
+from plugin.chatgpt.fields import UtcDateTime, utc_isoformat
 from plugin.chatgpt.urls import external_url
 from plugin.inputs import MAX_ID
 from plugin.todos.models import Todo
@@ -70,14 +70,32 @@ class TodoSchema(Schema):
     def get_url(self, todo: Todo) -> str:
         return preview_url(todo.share_token)
 
+    @staticmethod
+    def plain_dump(todo: Any, url_prefix: str | None = None) -> dict[str, Any]:
+        """What ``dump`` writes for a Todo or a row of its columns (see ``operations.dump``)."""
+        return {
+            "id": todo.id,
+            "title": todo.title,
+            "notes": todo.notes,
+            "done": todo.done,
+            "due_date": todo.due_date.isoformat() if todo.due_date is not None else None,
+            "url": (url_prefix or preview_url_prefix()) + todo.share_token,
+            "created_at": utc_isoformat(todo.created_at),
+            "updated_at": utc_isoformat(todo.updated_at),
+        }
+
 
 def preview_url(share_token: str) -> str:
     """The item's public link. Share tokens are URL-safe, so the prefix is built once a request."""
+    return preview_url_prefix() + share_token
+
+
+def preview_url_prefix() -> str:
     if "preview_url_prefix" not in g:
         placeholder = "-"  # any one URL-safe character, cut off again
         g.preview_url_prefix = external_url("todos_pages.preview", share_token=placeholder)[:-1]
     prefix: str = g.preview_url_prefix
-    return prefix + share_token
+    return prefix
 
 
 class TodoPageSchema(Schema):
@@ -87,6 +105,14 @@ class TodoPageSchema(Schema):
         allow_none=True,
         metadata={"description": "Pass as cursor for the next page; null on the last page."},
     )
+
+    @staticmethod
+    def plain_dump(page: dict[str, Any]) -> dict[str, Any]:
+        prefix = preview_url_prefix()
+        return {
+            "items": [TodoSchema.plain_dump(item, prefix) for item in page["items"]],
+            "next_cursor": page["next_cursor"],
+        }
 
 
 class ListTodosQuery(Schema):
@@ -147,3 +173,13 @@ class MeSchema(Schema):
         },
     )
     todos = fields.Nested(TodoCountsSchema, required=True)
+
+    @staticmethod
+    def plain_dump(me: dict[str, Any]) -> dict[str, Any]:
+        counts = me["todos"]
+        return {
+            "id": me["id"],
+            "email": me["email"],
+            "region": me["region"],
+            "todos": {"total": counts["total"], "open": counts["open"], "done": counts["done"]},
+        }

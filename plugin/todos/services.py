@@ -23,6 +23,27 @@ def new_share_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits: the preview link cannot be guessed
 
 
+_todos = Todo.__table__
+# The columns an item's answer shows; pages are read as rows, not ORM objects.
+ITEM_COLUMNS = (
+    _todos.c.id,
+    _todos.c.title,
+    _todos.c.notes,
+    _todos.c.done,
+    _todos.c.due_date,
+    _todos.c.share_token,
+    _todos.c.created_at,
+    _todos.c.updated_at,
+)
+# The first page without filters, which most calls ask for, is built once.
+FIRST_PAGE = (
+    sa.select(*ITEM_COLUMNS)
+    .where(_todos.c.user_id == sa.bindparam("user_id"))
+    .order_by(_todos.c.id.desc())
+    .limit(sa.bindparam("limit"))
+)
+
+
 def list_todos(
     user_id: int,
     *,
@@ -30,23 +51,26 @@ def list_todos(
     done: bool | None = None,
     before_id: int | None = None,
     limit: int = 20,
-) -> tuple[list[Todo], int | None]:
+) -> tuple[list[sa.Row[*tuple[Any, ...]]], int | None]:
     """One page of the person's todos, newest first, and the id the next page starts below."""
-    statement = sa.select(Todo).where(Todo.user_id == user_id)
-    if q:
-        pattern = "%" + _escape_like(q.lower()) + "%"
-        statement = statement.where(
-            sa.or_(
-                unicode_lower(Todo.title).like(pattern, escape=LIKE_ESCAPE),
-                unicode_lower(Todo.notes).like(pattern, escape=LIKE_ESCAPE),
+    statement = FIRST_PAGE
+    if q or done is not None or before_id is not None:
+        statement = sa.select(*ITEM_COLUMNS).where(_todos.c.user_id == sa.bindparam("user_id"))
+        if q:
+            pattern = "%" + _escape_like(q.lower()) + "%"
+            statement = statement.where(
+                sa.or_(
+                    unicode_lower(_todos.c.title).like(pattern, escape=LIKE_ESCAPE),
+                    unicode_lower(_todos.c.notes).like(pattern, escape=LIKE_ESCAPE),
+                )
             )
-        )
-    if done is not None:
-        statement = statement.where(Todo.done == done)
-    if before_id is not None:
-        statement = statement.where(Todo.id < before_id)
+        if done is not None:
+            statement = statement.where(_todos.c.done == done)
+        if before_id is not None:
+            statement = statement.where(_todos.c.id < before_id)
+        statement = statement.order_by(_todos.c.id.desc()).limit(sa.bindparam("limit"))
     # One row more than asked tells whether another page follows, in the same statement.
-    rows = list(db.session.scalars(statement.order_by(Todo.id.desc()).limit(limit + 1)))
+    rows = list(db.session.execute(statement, {"user_id": user_id, "limit": limit + 1}))
     if len(rows) > limit:
         return rows[:limit], rows[limit - 1].id
     return rows, None
@@ -90,14 +114,28 @@ def update_todo(todo: Todo, changes: dict[str, Any]) -> Todo:
     return todo
 
 
-def counts(user_id: int) -> dict[str, int]:
-    total, finished = db.session.execute(
-        sa.select(
-            sa.func.count(Todo.id),
-            sa.func.coalesce(sa.func.sum(sa.case((Todo.done.is_(True), 1), else_=0)), 0),
-        ).where(Todo.user_id == user_id)
-    ).one()
-    return {"total": int(total), "open": int(total) - int(finished), "done": int(finished)}
+_users = User.__table__
+# Who the person is and how many todos they have, in one statement built once.
+PROFILE = (
+    sa.select(
+        _users.c.email,
+        sa.func.count(_todos.c.id).label("total"),
+        sa.func.count(_todos.c.id).filter(_todos.c.done.is_(True)).label("done"),
+    )
+    .select_from(_users.outerjoin(_todos, _todos.c.user_id == _users.c.id))
+    .where(_users.c.id == sa.bindparam("user_id"))
+    .group_by(_users.c.id, _users.c.email)
+)
+
+
+def profile(user_id: int) -> dict[str, Any]:
+    """The person's id, e-mail and todo counts (total, open, done)."""
+    email, total, finished = db.session.execute(PROFILE, {"user_id": user_id}).one()
+    return {
+        "id": user_id,
+        "email": email,
+        "todos": {"total": total, "open": total - finished, "done": finished},
+    }
 
 
 def _perform_delete(payload: dict[str, Any], user: User) -> dict[str, Any]:

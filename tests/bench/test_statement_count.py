@@ -1,4 +1,5 @@
-"""listTodos is the hot path: one bearer-token lookup and one page query, however many items."""
+"""The hot paths' database work: a protected read is the token lookup and one query, however
+many items it returns; the refresh grant's statements are pinned too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from plugin.extensions import db
+from tests.helpers import make_token
 
 
 @contextmanager
@@ -58,3 +60,49 @@ def test_statement_count_does_not_grow_with_the_page(app, client, token):
 
     assert len(titles) == 16
     assert len(many) == len(few) <= 2, many
+
+
+def test_get_me_takes_at_most_two_statements(app, client, token):
+    create_todos(client, token, ["Buy milk"])
+    with counted_statements(app) as statements:
+        response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["todos"] == {"total": 1, "open": 1, "done": 0}
+    assert 1 <= len(statements) <= 2, statements
+
+
+def test_an_mcp_tool_call_takes_at_most_two_statements(app, client, user, oauth_client):
+    mcp_token = make_token(app, user, oauth_client, resource="http://localhost/mcp")
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "listTodos", "arguments": {}},
+    }
+    headers = {
+        "Authorization": f"Bearer {mcp_token['access_token']}",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    # A grant's first call is noted once in its connection trace; count a later one.
+    assert client.post("/mcp", json=body, headers=headers).status_code == 200
+    with counted_statements(app) as statements:
+        response = client.post("/mcp", json=body, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "result" in response.get_json()
+    assert 1 <= len(statements) <= 2, statements
+
+
+def test_the_refresh_grant_takes_six_statements(app, client, user, oauth_client):
+    # The client; the refresh token with its person and client; the audit record; the
+    # client's last use; the new pair; the conditional UPDATE retiring the old one.
+    pair = make_token(app, user, oauth_client)
+    with counted_statements(app) as statements:
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": pair["refresh_token"]},
+            auth=(oauth_client.client_id, oauth_client.client_secret),
+        )
+    assert response.status_code == 200, response.get_json()
+    kinds = [statement.split()[0] for statement in statements]
+    assert kinds == ["SELECT", "SELECT", "INSERT", "UPDATE", "INSERT", "UPDATE"], statements

@@ -237,7 +237,7 @@ def test_a_failing_view_is_a_tool_error_without_a_traceback(app, mcp, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(services, "counts", broken)
+    monkeypatch.setattr(services, "profile", broken)
     answer = mcp.call("getMe")
     assert answer["isError"] is True
     assert "secret" not in json.dumps(answer) and "Traceback" not in json.dumps(answer)
