@@ -11,14 +11,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from authlib.oauth2.rfc6749 import TokenMixin
 from sqlalchemy.orm import joinedload
 
 from plugin.accounts.models import User
 from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
-from plugin.oauth.models import OAuthClient, OAuthToken
+from plugin.oauth.models import AccessTokenRules, OAuthClient, OAuthToken
 
 TokenKind = Literal["access_token", "refresh_token"]
 # Longer values are never issued; refusing them early keeps hashing garbage cheap.
@@ -47,13 +46,26 @@ def find_token_row(value: str, kind: TokenKind) -> OAuthToken | None:
     return db.session.scalar(TOKEN_QUERIES[kind], {"digest": digest(value)})
 
 
-def is_access_token_active(token: OAuthToken) -> bool:
-    """An access token works while unexpired, unrevoked, and its user and client are enabled."""
+def access_works(
+    revoked_at: datetime | None,
+    expires_at: datetime,
+    *,
+    user_disabled: bool,
+    client_disabled: bool,
+) -> bool:
+    """The one rule for an access token: unexpired, unrevoked, its user and client enabled."""
     return (
-        token.revoked_at is None
-        and token.access_expires_at > utcnow()
-        and not token.user.is_disabled
-        and not token.client.is_disabled
+        revoked_at is None and expires_at > utcnow() and not user_disabled and not client_disabled
+    )
+
+
+def is_access_token_active(token: OAuthToken) -> bool:
+    """Whether a stored token's access value still works."""
+    return access_works(
+        token.revoked_at,
+        token.access_expires_at,
+        user_disabled=token.user.is_disabled,
+        client_disabled=token.client.is_disabled,
     )
 
 
@@ -94,7 +106,7 @@ ACCESS_TOKEN_QUERY = (
 )
 
 
-class PresentedToken(TokenMixin):
+class PresentedToken(AccessTokenRules):
     """A bearer token presented at a resource: the columns of its row that decide on it.
 
     ``user`` and ``client`` are loaded by id when a view asks for them (most never do).
@@ -126,29 +138,16 @@ class PresentedToken(TokenMixin):
         return client
 
     def is_active(self) -> bool:
-        """The rule of ``is_access_token_active``, on the columns read with the token."""
-        return (
-            self.revoked_at is None
-            and self.access_expires_at > utcnow()
-            and not self.user_disabled
-            and not self.client_disabled
+        """``access_works`` on the columns read with the token."""
+        return access_works(
+            self.revoked_at,
+            self.access_expires_at,
+            user_disabled=self.user_disabled,
+            client_disabled=self.client_disabled,
         )
 
-    # Authlib's TokenMixin interface.
     def check_client(self, client: OAuthClient) -> bool:
         return self.client_row_id == client.id
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_expires_in(self) -> int:
-        return max(0, int((self.access_expires_at - self.issued_at).total_seconds()))
-
-    def is_expired(self) -> bool:
-        return self.access_expires_at <= utcnow()
-
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
 
 
 def find_access_token(value: str) -> PresentedToken | None:

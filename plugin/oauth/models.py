@@ -168,7 +168,29 @@ class AuthorizationCode(Model, AuthorizationCodeMixin):
         return self.code_challenge_method
 
 
-class OAuthToken(Model, TokenMixin):
+class AccessTokenRules(TokenMixin):
+    """Authlib's TokenMixin answered from the columns every access token has, for the stored
+    row and for the copy a resource reads (``lookup.PresentedToken``) alike."""
+
+    scope: str
+    issued_at: datetime
+    access_expires_at: datetime
+    revoked_at: datetime | None
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.access_expires_at - self.issued_at).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.access_expires_at <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class OAuthToken(Model, AccessTokenRules):
     """An access/refresh pair; tokens are stored only as SHA-256 digests."""
 
     __tablename__ = "oauth_tokens"
@@ -200,21 +222,8 @@ class OAuthToken(Model, TokenMixin):
     client: Mapped[OAuthClient] = relationship()
     user: Mapped[User] = relationship()
 
-    # Authlib's TokenMixin interface.
     def check_client(self, client: OAuthClient) -> bool:
         return self.client_id == client.id
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_expires_in(self) -> int:
-        return max(0, int((self.access_expires_at - self.issued_at).total_seconds()))
-
-    def is_expired(self) -> bool:
-        return self.access_expires_at <= utcnow()
-
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
 
 
 class Consent(Model):
