@@ -299,3 +299,11 @@ def test_in03_an_email_with_a_control_character_is_a_form_error(app, client, pat
     assert not is_signed_in(client)
     assert user_count(app, "person@example.com\r\nbcc: x@example.com") == 0
     assert audit_events(app, "user.login_failed") == []
+
+
+def test_the_account_page_has_a_plain_title_and_each_section_once(signed_in):
+    html = signed_in.get("/account").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and title.startswith("Your account")
+    for heading in ("data-heading", "delete-heading"):
+        assert html.count(f'id="{heading}"') == 1, heading
