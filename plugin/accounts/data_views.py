@@ -6,18 +6,16 @@ import json
 
 from flask import Blueprint, Response, flash, url_for
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 
 from plugin.accounts.forms import ConfirmForm, DeleteAccountForm
 from plugin.accounts.lifecycle import delete_account, export_account
-from plugin.accounts.pages import TOO_MANY, see_other
+from plugin.accounts.pages import see_other
 from plugin.accounts.services import AccountError
 from plugin.accounts.sessions import login_required, logout_user, signed_in_user
-from plugin.accounts.throttle import shown_again
+from plugin.accounts.throttle import password_check_limit
 from plugin.accounts.views import account_page
-from plugin.config import text_setting
 from plugin.database import commit
-from plugin.extensions import db, limiter
+from plugin.extensions import db
 
 bp = Blueprint("account_data", __name__)
 
@@ -40,13 +38,7 @@ def export() -> ResponseReturnValue:
 
 @bp.post("/account/delete")
 @login_required
-@limiter.limit(
-    text_setting("LOGIN_RATE_LIMIT"),
-    key_func=get_remote_address,
-    deduct_when=shown_again,
-    error_message=TOO_MANY,
-    scope="account-delete-ip",
-)
+@password_check_limit("account-delete-ip")
 def delete() -> ResponseReturnValue:
     user = signed_in_user()
     form = DeleteAccountForm()

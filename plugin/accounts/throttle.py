@@ -21,12 +21,15 @@ import hmac
 import logging
 
 from flask import current_app, request
+from flask_limiter import RouteLimit
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse_many
 from werkzeug.wrappers import Response
 
 from plugin.accounts.addresses import normalize_email
+from plugin.accounts.pages import TOO_MANY
+from plugin.config import text_setting
 from plugin.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,18 @@ DEVICE_COOKIE_ACCOUNTS = 5
 def shown_again(response: Response) -> bool:
     """A form answered with itself (200) was refused: a wrong password, a bad field."""
     return response.status_code == 200
+
+
+def password_check_limit(scope: str) -> RouteLimit:
+    """Throttle per address a form that checks the signed-in person's password: only the
+    refused tries (the form shown again) count."""
+    return limiter.limit(
+        text_setting("LOGIN_RATE_LIMIT"),
+        key_func=get_remote_address,
+        deduct_when=shown_again,
+        error_message=TOO_MANY,
+        scope=scope,
+    )
 
 
 def _email() -> str:

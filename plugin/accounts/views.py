@@ -62,6 +62,7 @@ from plugin.accounts.throttle import (
     account_key,
     known_device,
     pair_key,
+    password_check_limit,
     remember_device,
     shown_again,
 )
@@ -274,13 +275,7 @@ def account() -> ResponseReturnValue:
 
 @bp.post("/account/password")
 @login_required
-@limiter.limit(
-    text_setting("LOGIN_RATE_LIMIT"),
-    key_func=get_remote_address,
-    deduct_when=shown_again,
-    error_message=TOO_MANY,
-    scope="password-change-ip",
-)
+@password_check_limit("password-change-ip")
 def account_password() -> ResponseReturnValue:
     user = signed_in_user()
     form = ChangePasswordForm(user.email)
