@@ -142,7 +142,8 @@ machine is shared: the 1-minute load average before each run is shown beside it 
 ## Settings
 
 - gunicorn with `gunicorn.conf.py` (the shipped settings); WEB_CONCURRENCY={s.workers},
-  GUNICORN_THREADS={s.threads}; worker class: {classes}; on loopback.
+  GUNICORN_THREADS={s.threads}; worker class: {classes} (gthread is the shipped worker,
+  gunicorn.conf.py's head-buffering gthread subclass); on loopback.
 - wrk: 1 thread, {s.connections} connections, {s.duration} s per run after a {s.warmup} s
   warm-up, on the same machine as the server (it takes CPU from the workers).
 - App: as shipped (request log at LOG_LEVEL={s.log_level}, security headers, CORS), except

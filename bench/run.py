@@ -105,7 +105,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         "--worker-class",
         choices=["sync", "gthread", "both"],
         default="gthread",
-        help="GUNICORN_WORKER_CLASS (default: gunicorn.conf.py's, gthread)",
+        help="gthread: gunicorn.conf.py's own worker (a gthread subclass); sync: gunicorn's sync",
     )
     parser.add_argument("--threads", type=int, default=1, help="GUNICORN_THREADS (gthread)")
     parser.add_argument(
@@ -298,7 +298,13 @@ class Bench:
         return path
 
     def _serve(self, worker_class: str, app: str):
-        env = {**self.env, "GUNICORN_WORKER_CLASS": worker_class}
+        env = dict(self.env)
+        if worker_class == "gthread":
+            # What production runs: gunicorn.conf.py's own choice, gthread's head-buffering
+            # subclass (plugin/gthread_worker.py), not gunicorn's plain gthread.
+            env.pop("GUNICORN_WORKER_CLASS", None)
+        else:
+            env["GUNICORN_WORKER_CLASS"] = worker_class
         return gunicorn(app, env, self.folder / f"gunicorn-{self.kind}-{worker_class}.log")
 
     def _wrk_env(self, tokens: Path) -> dict[str, str]:
