@@ -29,6 +29,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from plugin.text import CONTROL, code_point, escape_controls
+from plugin.web import request_header
 
 # Ids are 32-bit integers on every database; PostgreSQL refuses a larger one in a query
 # and SQLite one beyond 64 bits.
@@ -80,8 +81,15 @@ def init_app(app: Flask) -> None:
 
 
 def check_request() -> None:
-    _check_size()
-    _check_text()
+    # Most API calls are GETs without a body: nothing to count, parse or scan there.
+    has_body = bool(request.content_length) or _is_chunked()
+    if has_body:
+        _check_size()
+    _check_text(has_body)
+
+
+def _is_chunked() -> bool:
+    return "chunked" in request_header("Transfer-Encoding").lower()
 
 
 def _check_size() -> None:
@@ -114,12 +122,20 @@ def _too_large(limit: int) -> str:
     return f"The request is too large: this server accepts bodies of up to {limit:,} bytes."
 
 
-def _check_text() -> None:
+def _check_text(has_body: bool) -> None:
     if found := CONTROL.search(request.path):
         _refuse(found, "The address")
     for name, value in request.args.items(multi=True):
         if found := CONTROL.search(name) or NEVER_VALID.search(value):
             _refuse(found, f"The query parameter '{_shown(name)}'")
+    if has_body:
+        _check_body_text()
+    for text in _basic_credentials():
+        if found := CONTROL.search(text):
+            _refuse(found, "The Authorization header")
+
+
+def _check_body_text() -> None:
     for name, value in request.form.items(multi=True):
         if found := CONTROL.search(name) or NEVER_VALID.search(value):
             _refuse(found, f"The form field '{_shown(name)}'")
@@ -127,9 +143,6 @@ def _check_text() -> None:
         for where, text, is_key in _json_strings(request.get_json(silent=True)):
             if found := (CONTROL if is_key else NEVER_VALID).search(text):
                 _refuse(found, f"The JSON field '{_shown(where)}'")
-    for text in _basic_credentials():
-        if found := CONTROL.search(text):
-            _refuse(found, "The Authorization header")
 
 
 def _refuse(found: re.Match[str], where: str) -> NoReturn:

@@ -23,6 +23,7 @@ from flask.logging import default_handler
 
 from plugin.text import escape_controls
 from plugin.tracebacks import format_traceback
+from plugin.web import request_header
 
 log = logging.getLogger("plugin.requests")
 
@@ -139,7 +140,7 @@ def formatter(log_format: str) -> logging.Formatter:
 def request_id() -> str:
     """This request's id: the caller's sane ``X-Request-ID`` or a new one."""
     if "request_id" not in g:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        incoming = request_header(REQUEST_ID_HEADER)
         g.request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     request_id: str = g.request_id
     return request_id
@@ -163,7 +164,7 @@ def _log_request(response: Response) -> Response:
         "user_id": _user_id(),
     }
     for header, key in CHATGPT_HEADERS.items():
-        value = request.headers.get(header, "")
+        value = request_header(header)
         if SANE_HEADER_VALUE.fullmatch(value):
             fields[key] = value
     log.info(

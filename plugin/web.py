@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -79,6 +81,22 @@ def _mark_cookies_secure(response: Response) -> None:
         if "; secure" not in cookie.lower():
             cookie += "; Secure"
         response.headers.add("Set-Cookie", cookie)
+
+
+def request_header(name: str) -> str:
+    """The request's ``name`` header, or "" when it was not sent.
+
+    Read from the WSGI environ: Werkzeug's ``request.headers.get`` raises and catches an
+    exception for every header that is absent, and the per-request hooks look up several
+    that usually are (ChatGPT's, X-Request-ID, Origin). Not for Content-Type or
+    Content-Length, which WSGI keeps without the ``HTTP_`` prefix.
+    """
+    return request.environ.get(_environ_key(name), "")  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _environ_key(name: str) -> str:
+    return "HTTP_" + name.upper().replace("-", "_")
 
 
 def public_url(path: str = "") -> str:

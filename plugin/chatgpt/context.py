@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Flask, g, request
+from flask import Flask, g
+
+from plugin.web import request_header
 
 # ISO 3166-2: a country, a dash and one to three letters or digits, e.g. "US-CA", "FR-75".
 SUBDIVISION = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -45,5 +47,5 @@ def _read_context() -> None:
 
 def _header(name: str, pattern: re.Pattern[str]) -> str | None:
     # Anything malformed is treated as absent: these headers end up in logs and answers.
-    value = request.headers.get(name, "").strip()
+    value = request_header(name).strip()
     return value if pattern.fullmatch(value) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 
 from plugin.paths import is_path
+from plugin.web import request_header
 
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = (
@@ -26,7 +27,7 @@ def init_app(app: Flask) -> None:
 
 
 def _allowed_origin() -> str | None:
-    origin = request.headers.get("Origin")
+    origin = request_header("Origin")
     return origin if origin and origin in current_app.config["CORS_ORIGINS"] else None
 
 

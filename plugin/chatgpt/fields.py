@@ -11,7 +11,9 @@ from marshmallow import fields
 def utc_isoformat(value: datetime) -> str:
     """What ``UtcDateTime`` writes for ``value``, for answers built without marshmallow."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC, microsecond=0)
+        # Stored times are naive UTC: "YYYY-MM-DDTHH:MM:SS" is the first 19 characters of
+        # any naive isoformat(). A list page writes 40 of these; this is ~3x replace().
+        return value.isoformat()[:19] + "+00:00"
     return value.isoformat()
 
 
