@@ -29,7 +29,7 @@ import authlib_peer
 import bare_app
 import seed
 from run import fresh_database, migrate
-from server import server_env
+from server import BASE_URL, server_env
 
 MCP_HEADERS = {
     "Content-Type": "application/json",
@@ -57,7 +57,9 @@ def build(db_kind: str, url: str, folder: Path, stored_tokens: int, pool: int):
     from plugin.oauth.models import OAuthClient
     from plugin.oauth.tokens import issue_tokens
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"]})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"], "PLUGIN_BASE_URL": BASE_URL}
+    )
     seeded = seed.seed_base(app, users=10, todos_per_user=50)
     seed.fill_tokens(app, seeded, stored_tokens)
     refresh = [r for _, r in seed.issue_pool(app, seeded, pool)]
@@ -66,7 +68,7 @@ def build(db_kind: str, url: str, folder: Path, stored_tokens: int, pool: int):
 
         client = db.session.get(OAuthClient, seeded.client_row_id)
         user = db.session.get(User, seeded.user_ids[0])
-        mcp_token = issue_tokens(client, user, seed.SCOPE, resource="http://localhost/mcp")
+        mcp_token = issue_tokens(client, user, seed.SCOPE, resource=BASE_URL + "/mcp")
         db.session.commit()
     peer = authlib_peer.create_app(url)
     peer_tokens = authlib_peer.seed(peer, users=10)

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from server import ROOT
+from server import BASE_URL, ROOT
 
 SCENARIOS = ("bare", "peer /api/me", "getMe", "listTodos", "mcp listTodos", "refresh grant")
 
@@ -44,14 +44,16 @@ def prepare(folder: Path, pool: int) -> Path:
     from plugin.oauth.models import OAuthClient
     from plugin.oauth.tokens import issue_tokens
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"]})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"], "PLUGIN_BASE_URL": BASE_URL}
+    )
     seeded = seed.seed_base(app, users=10, todos_per_user=50)
     seed.fill_tokens(app, seeded, 1_000)
     refresh = [r for _, r in seed.issue_pool(app, seeded, pool)]
     with app.app_context():
         client = db.session.get(OAuthClient, seeded.client_row_id)
         user = db.session.get(User, seeded.user_ids[0])
-        mcp = issue_tokens(client, user, seed.SCOPE, resource="http://localhost/mcp")
+        mcp = issue_tokens(client, user, seed.SCOPE, resource=BASE_URL + "/mcp")
         db.session.commit()
     peer = authlib_peer.create_app(url)
     facts = {
@@ -89,7 +91,13 @@ def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> No
 
     from plugin import create_app
 
-    app = create_app({"DATABASE_URL": facts["url"], "SECRET_KEY": facts["secret_key"]})
+    app = create_app(
+        {
+            "DATABASE_URL": facts["url"],
+            "SECRET_KEY": facts["secret_key"],
+            "PLUGIN_BASE_URL": BASE_URL,
+        }
+    )
     client = app.test_client()
     bearer = {"Authorization": f"Bearer {facts['access_token']}"}
     basic = base64.b64encode(":".join(facts["basic"]).encode()).decode()

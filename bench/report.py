@@ -146,7 +146,8 @@ machine is shared: the 1-minute load average before each run is shown beside it 
   gunicorn.conf.py's head-buffering gthread subclass); on loopback.
 - wrk: 1 thread, {s.connections} connections, {s.duration} s per run after a {s.warmup} s
   warm-up, on the same machine as the server (it takes CPU from the workers).
-- App: as shipped (request log at LOG_LEVEL={s.log_level}, security headers, CORS), except
+- App: as shipped (request log at LOG_LEVEL={s.log_level}, security headers, CORS), with
+  PLUGIN_BASE_URL set to the server's own origin as in production, except
   RATELIMIT_ENABLED=false (the per-minute limits would answer 429).
 - Data: {s.users} people x {s.todos_per_user} todos; listTodos answers the default page of 20.
   Stored tokens: 1,000, then {large}; refresh pool {s.refresh_pool:,} tokens per round.

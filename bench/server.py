@@ -20,6 +20,10 @@ if not os.environ.get("PYTHONPATH") and str(ROOT) not in sys.path:
     sys.path.insert(1, str(ROOT))
 
 
+# The origin in-process harnesses give the app as PLUGIN_BASE_URL: the test client's own.
+BASE_URL = "http://localhost"
+
+
 @dataclass
 class Server:
     url: str
@@ -84,7 +88,13 @@ def free_port() -> int:
 def gunicorn(app: str, env: dict[str, str], log_path: Path) -> Iterator[Server]:
     """Serve ``app`` ("module:variable") as production does and stop it afterwards."""
     port = free_port()
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    # Production sets PLUGIN_BASE_URL (docs/deploy.md); so does the benchmark, to this
+    # server's own origin, rather than have every link derived from the request.
+    env = {
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "PLUGIN_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     with open(log_path, "ab") as log:
         process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "gunicorn", app, "-c", str(ROOT / "gunicorn.conf.py")],
