@@ -35,6 +35,10 @@ from plugin.oauth.scopes import ordered, scopes
 from plugin.oauth.tokens import store_tokens, token_response
 from plugin.web import public_url
 
+# Built once: every token, revocation and introspection request runs it, and composing it
+# cost about a fifth of running it.
+CLIENT_QUERY = sa.select(OAuthClient).where(OAuthClient.client_id == sa.bindparam("client_id"))
+
 
 class AuthorizationServer(FlaskAuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuthRequest:
@@ -45,7 +49,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
             return None
         if is_metadata_url(client_id):
             return metadata_client(client_id)
-        client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
+        client = db.session.scalar(CLIENT_QUERY, {"client_id": client_id})
         # A disabled client is treated as unknown: no redirect, no tokens.
         return client if client and not client.is_disabled else None
 
