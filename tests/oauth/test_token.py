@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from plugin.clock import utcnow
 from plugin.extensions import db
-from plugin.oauth.models import AuthorizationCode, OAuthToken
+from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 from tests.helpers import make_oauth_client, make_user
 from tests.oauth.conftest import basic, pkce_pair, refresh
 
@@ -324,3 +324,24 @@ def test_disabled_user_gets_no_tokens(app, client, oauth_client, get_code, excha
     assert exchange(code).json["error"] == "invalid_grant"
     assert refresh(client, oauth_client, tokens["refresh_token"]).status_code == 400
     assert api_status(client, tokens["access_token"]) == 401
+
+
+def test_a_clients_last_use_is_kept_to_the_minute(app, client, oauth_client, tokens):
+    def last_used():
+        with app.app_context():
+            return db.session.get(OAuthClient, oauth_client.id).last_used_at
+
+    first = last_used()
+    assert first is not None  # the code exchange that issued ``tokens``
+    again = refresh(client, oauth_client, tokens["refresh_token"])
+    assert again.status_code == 200
+    assert last_used() == first  # within the minute: not written again
+    with app.app_context():
+        db.session.execute(
+            sa.update(OAuthClient)
+            .where(OAuthClient.id == oauth_client.id)
+            .values(last_used_at=utcnow() - timedelta(minutes=2))
+        )
+        db.session.commit()
+    assert refresh(client, oauth_client, again.json["refresh_token"]).status_code == 200
+    assert utcnow() - last_used() < timedelta(minutes=1)
