@@ -24,6 +24,8 @@ HEAD_END = b"\r\n\r\n"
 # default buffers stop at 32 KiB.
 MAX_HEAD_BYTES = 64 * 1024
 RECV_BYTES = 8192
+# Seconds between heartbeats at most (gunicorn's timeout is 30 s by default).
+NOTIFY_INTERVAL = 1.0
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
@@ -47,6 +49,15 @@ class HeadBufferingWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         # In the order they started, so the first one is always the next to expire.
         self.reading_heads: deque[TConn] = deque()
+        self.notified_at = float("-inf")
+
+    def notify(self) -> None:
+        # gthread touches the heartbeat file (a utimensat) on every pass of its loop, which
+        # is several times per request; the arbiter only needs it well within ``timeout``.
+        now = time.monotonic()
+        if now - self.notified_at >= min(NOTIFY_INTERVAL, self.timeout / 4):
+            self.notified_at = now
+            super().notify()
 
     def init_process(self) -> None:
         # TLS, HTTP/2 and PROXY-protocol bytes are not an HTTP/1 head: those set-ups keep
@@ -68,32 +79,47 @@ class HeadBufferingWorker(ThreadWorker):
             return
         conn.head = head
         conn.timeout = time.monotonic() + self.header_timeout
-        conn.sock.setblocking(False)
+        # Kept-alive sockets come back from the poller non-blocking already (a syscall saved).
+        if conn.sock.getblocking():
+            conn.sock.setblocking(False)
         self.reading_heads.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
+        # gthread calls this once the socket is readable: the head is usually there already,
+        # and reading it now saves a trip through the poller for every kept-alive request.
+        conn.polled = False
+        if not self._receive(conn):
+            conn.polled = True
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, conn))
 
     def _read_head(self, conn: TConn, _sock: object) -> None:
+        self._receive(conn)
+
+    def _receive(self, conn: TConn) -> bool:
+        """Read what has arrived of ``conn``'s head; True once the head is dispatched or the
+        connection closed, False while more is awaited."""
         try:
             data = conn.sock.recv(RECV_BYTES)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError as error:
             if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
-                return
+                return False
             data = b""
         if not data:
             self._close_head(conn)
-            return
+            return True
         conn.head += data
         if len(conn.head) > MAX_HEAD_BYTES:
             self._close_head(conn, HEAD_TOO_LARGE)
         elif head_is_complete(conn.head):
             self._stop_reading(conn)
             self._dispatch(conn, conn.head)
+        else:
+            return False
+        return True
 
     def _dispatch(self, conn: TConn, head: bytearray) -> None:
         conn.head = None
-        conn.sock.setblocking(True)
+        # The thread makes the socket blocking again (gthread's handle()) before reading on.
         # Plain HTTP/1 only (see init_process): init() just builds the parser here.
         conn.init()
         conn.parser.unreader.unread(bytes(head))
@@ -102,6 +128,8 @@ class HeadBufferingWorker(ThreadWorker):
 
     def _stop_reading(self, conn: TConn) -> None:
         self.reading_heads.remove(conn)
+        if not conn.polled:
+            return
         try:
             self.poller.unregister(conn.sock)
         except (KeyError, ValueError, OSError):
