@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "FORGOT_PASSWORD_TTL": 3600,
     "EMAIL_CHANGE_TTL": 86_400,
     "EMAIL_VERIFICATION_TTL": 259_200,
+    # How long a browser has to answer a passkey prompt (plugin/accounts/ceremonies.py).
+    "PASSKEY_CHALLENGE_TTL": 300,
     # Unset: messages are printed to the console and kept in the admin outbox (development).
     "MAIL_URL": None,
     "MAIL_FROM": None,
@@ -69,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute;100 per hour",
     "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
     "FORGOT_PASSWORD_RATE_LIMIT": "5 per minute;20 per hour",
+    # Passkey prompts started (sign-in or adding one) per client address.
+    "PASSKEY_RATE_LIMIT": "30 per minute;300 per hour",
     # E-mails about one account (reset links, verification, new address), whoever asks.
     "ACCOUNT_MAIL_RATE_LIMIT": "3 per 15 minutes;10 per day",
     # Per address: ChatGPT calls from a few shared addresses on behalf of every user.
@@ -106,6 +110,7 @@ INT_KEYS = (
     "FORGOT_PASSWORD_TTL",
     "EMAIL_CHANGE_TTL",
     "EMAIL_VERIFICATION_TTL",
+    "PASSKEY_CHALLENGE_TTL",
     "MAIL_TIMEOUT",
     "PROXY_FIX_HOPS",
     "REFRESH_RETRY_GRACE",

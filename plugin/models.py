@@ -1,6 +1,13 @@
 """Every model in one import, so that Alembic and the tests see the whole schema."""
 
-from plugin.accounts.models import EmailToken, PasswordReset, User, UserSession
+from plugin.accounts.models import (
+    EmailToken,
+    Passkey,
+    PasskeyChallenge,
+    PasswordReset,
+    User,
+    UserSession,
+)
 from plugin.audit.models import AuditEvent
 from plugin.chatgpt.models import Setting
 from plugin.confirmations.models import PendingAction
@@ -18,6 +25,8 @@ __all__ = [
     "MailMessage",
     "OAuthClient",
     "OAuthToken",
+    "Passkey",
+    "PasskeyChallenge",
     "PasswordReset",
     "PendingAction",
     "Setting",

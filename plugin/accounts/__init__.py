@@ -6,11 +6,22 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from plugin.accounts import data_views, email_views, recovery_views, sessions, views
+    from plugin.accounts import (
+        data_views,
+        email_views,
+        passkey_views,
+        recovery_views,
+        sessions,
+        views,
+    )
+    from plugin.accounts.hooks import add_account_panel
     from plugin.paths import register_paths
 
-    for module in (views, recovery_views, email_views, data_views):
+    for module in (views, recovery_views, email_views, data_views, passkey_views):
         app.register_blueprint(module.bp)
+    # First among the account page's sections from features: it is how the person signs in.
+    add_account_panel(app, passkey_views.passkeys_panel)
+    register_paths(app, "machine", exact=passkey_views.JSON_PATHS)
     app.context_processor(lambda: {"current_user": sessions.current_user_for_templates()})
     register_paths(
         app,

@@ -245,3 +245,17 @@ def notify_email_changed(user: User, old_email: str) -> bool:
         user_id=user.id,
         new_email=user.email,
     )
+
+
+def notify_passkey_added(user: User, name: str) -> bool:
+    """Tell the address that a passkey now opens the account: someone who learnt the password
+    could otherwise add one unseen and keep getting in after the password is changed."""
+    return send_message(
+        "passkey_added",
+        user.email,
+        "A passkey was added to your account",
+        user_id=user.id,
+        name=name,
+        account_url=absolute_url("accounts.account"),
+        reset_url=absolute_url("account_recovery.forgot_password"),
+    )

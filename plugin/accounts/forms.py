@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from plugin.accounts.passwords import MAX_LENGTH, password_problem
 from plugin.accounts.services import email_problem, normalize_email
@@ -108,3 +115,19 @@ class DeleteAccountForm(FlaskForm):
         "I understand that my account, my connected apps and my data are deleted for good",
         validators=[DataRequired(message="Tick this box to confirm.")],
     )
+
+
+class AddPasskeyForm(FlaskForm):
+    """The name a new passkey gets; the browser's prompt (static/passkeys.js) does the rest."""
+
+    name = StringField("Name for this passkey", validators=[Optional(), Length(max=100)])
+
+
+class RenamePasskeyForm(FlaskForm):
+    """One per passkey on the account page, told apart by a prefix (``passkey-<id>``)."""
+
+    name = StringField("New name", validators=[DataRequired(), Length(max=100), single_line])
+
+
+class RemovePasskeyForm(FlaskForm):
+    password = PasswordField("Your password", validators=[InputRequired(), Length(max=MAX_LENGTH)])

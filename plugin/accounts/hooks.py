@@ -2,7 +2,9 @@
 
 The account page shows a panel per feature (the OAuth feature adds "Connected apps"), the
 login and sign-up pages name where a pending ``next`` path leads ("continue to ChatGPT"),
-and "Download my data" holds a section per feature, without accounts importing any of them.
+"Download my data" holds a section per feature, and a feature may refuse changes to a
+person's passkeys (the admin area's "require passkeys"), without accounts importing any of
+them.
 (Deleting an account is the ``user_deleting`` signal of ``plugin.accounts.lifecycle``.)
 """
 
@@ -18,9 +20,11 @@ from plugin.accounts.models import User
 AccountPanel = Callable[[User], str]
 DestinationNamer = Callable[[str], str | None]
 Exporter = Callable[[User], Any]
+PasskeyRule = Callable[[User], str | None]
 PANELS = "plugin.accounts.panels"
 NAMERS = "plugin.accounts.destination_namers"
 EXPORTERS = "plugin.accounts.exporters"
+PASSKEY_RULES = "plugin.accounts.passkey_rules"
 
 
 def add_account_panel(app: Flask, panel: AccountPanel) -> None:
@@ -36,6 +40,18 @@ def add_destination_namer(app: Flask, namer: DestinationNamer) -> None:
 def add_exporter(app: Flask, name: str, exporter: Exporter) -> None:
     """Add a section ``name`` to "Download my data": ``exporter(user)``, JSON-able data."""
     app.extensions.setdefault(EXPORTERS, {})[name] = exporter
+
+
+def add_passkey_rule(app: Flask, rule: PasskeyRule) -> None:
+    """Let ``rule(user)`` refuse adding or removing a passkey now: the refusal in words, or
+    None to allow it."""
+    app.extensions.setdefault(PASSKEY_RULES, []).append(rule)
+
+
+def passkey_refusal(user: User) -> str | None:
+    """Why ``user`` may not add or remove a passkey now, if a feature says so."""
+    rules: list[PasskeyRule] = current_app.extensions.get(PASSKEY_RULES, [])
+    return next((refusal for rule in rules if (refusal := rule(user))), None)
 
 
 def exported_sections(user: User) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from blinker import Namespace
 
 from plugin.accounts.hooks import exported_sections
 from plugin.accounts.models import User, UserSession
+from plugin.accounts.passkeys import list_passkeys
 from plugin.accounts.passwords import verify_password
 from plugin.accounts.services import AccountError, remove_admin_unless_last
 from plugin.audit.services import forget_person, record, user_activity
@@ -53,8 +54,13 @@ def export_account(user: User) -> dict[str, Any]:
                 "last_seen_at": iso(s.last_seen_at),
                 "ip": s.ip,
                 "user_agent": s.user_agent,
+                "signed_in_with": s.signed_in_with,
             }
             for s in sessions
+        ],
+        "passkeys": [
+            {"name": p.name, "created_at": iso(p.created_at), "last_used_at": iso(p.last_used_at)}
+            for p in list_passkeys(user)
         ],
         "activity": user_activity(user.id),
     }

@@ -44,6 +44,10 @@ class UserSession(Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+    # password | passkey: the admin area can insist on a passkey (Admin → Settings).
+    signed_in_with: Mapped[str] = mapped_column(
+        sa.String(16), default="password", server_default="password"
+    )
 
 
 class PasswordReset(Model):
@@ -77,3 +81,43 @@ class EmailToken(Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     return_to: Mapped[str | None] = mapped_column(sa.String(2048))
+
+
+class Passkey(Model):
+    """A WebAuthn credential a person signs in with instead of their password."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # base64url, as the browser names it; at most 1023 bytes before encoding (WebAuthn §5.1).
+    credential_id: Mapped[str] = mapped_column(sa.String(1400), unique=True)
+    # COSE-encoded; only verifies signatures, so a copy of the database opens nothing.
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The authenticator's own words ("internal hybrid"), handed back to the browser as hints.
+    transports: Mapped[str | None] = mapped_column(sa.String(255))
+    # The account's WebAuthn user handle: random, the same for each passkey of the account.
+    user_handle: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class PasskeyChallenge(Model):
+    """A challenge handed to a browser for one passkey ceremony; spent by its first answer.
+
+    The browser's session cookie carries the challenge; this row (its digest) is what makes
+    it single-use and short-lived across every worker, whatever copy of the cookie is sent.
+    """
+
+    __tablename__ = "passkey_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # register | login
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(index=True)

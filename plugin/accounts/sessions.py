@@ -31,8 +31,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def login_user(user: User) -> None:
-    """Start a fresh session for ``user``; the old session id is dropped (no fixation)."""
+def login_user(user: User, *, method: str = "password") -> None:
+    """Start a fresh session for ``user``; the old session id is dropped (no fixation).
+
+    ``method`` (password or passkey) is kept with the session for the admin area's rule.
+    """
     previous = session.get(SESSION_KEY)
     if isinstance(previous, str):
         # Logging in again (as the same or another person) must not leave the old id valid.
@@ -45,12 +48,14 @@ def login_user(user: User) -> None:
             sid_hash=digest(sid),
             ip=(request.remote_addr or "")[:64] or None,
             user_agent=(request.user_agent.string or "")[:255] or None,
+            signed_in_with=method,
         )
     )
     user.last_login_at = utcnow()
     session[SESSION_KEY] = sid
     session.permanent = True
     g.current_user = user
+    g.signed_in_with = method
 
 
 def logout_user() -> None:
@@ -66,6 +71,14 @@ def current_session_id() -> int | None:
     get_current_user()
     session_id: int | None = g.get("current_session_id")
     return session_id
+
+
+def signed_in_with() -> str | None:
+    """How this request's session was signed in (password or passkey); None if it was not."""
+    if get_current_user() is None:
+        return None
+    method: str | None = g.get("signed_in_with")
+    return method
 
 
 def get_current_user() -> User | None:
@@ -98,6 +111,7 @@ def get_current_user() -> User | None:
         db.session.flush()
     g.current_user = user
     g.current_session_id = user_session.id
+    g.signed_in_with = user_session.signed_in_with
     return user
 
 

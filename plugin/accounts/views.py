@@ -57,7 +57,9 @@ from plugin.accounts.sessions import (
     logout_user,
     safe_next,
     signed_in_user,
+    signed_in_with,
 )
+from plugin.accounts.signin import sign_in
 from plugin.accounts.throttle import (
     account_key,
     known_device,
@@ -157,12 +159,7 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user)
-            record("user.login", actor=user, subject=f"user:{user.id}")
-            commit()
-            response = _see_other(safe_next(next_target))
-            remember_device(response, user.email)
-            return response
+            return sign_in(user, _see_other(safe_next(next_target)))
         record("user.login_failed", email=normalize_email(form.email.data)[:254])
         commit()
         # Unknown email, wrong password and disabled account all get this same page.
@@ -281,6 +278,7 @@ def account_password() -> ResponseReturnValue:
     form = ChangePasswordForm(user.email)
     if not form.validate_on_submit():
         return account_page(form)
+    method = signed_in_with() or "password"
     try:
         # Every session ends, this one included; a fresh one replaces it below, so a copy
         # of the old cookie is worthless too.
@@ -291,7 +289,8 @@ def account_password() -> ResponseReturnValue:
         db.session.rollback()
         form.current_password.errors.append(str(error))
         return account_page(form)
-    login_user(user)
+    # Signed in with a passkey, still: the admin area's passkey rule keeps holding.
+    login_user(user, method=method)
     commit()
     flash(
         "Your password is changed. Any other signed-in browsers were signed out. " + TOKENS_REVOKED,

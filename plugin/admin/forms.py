@@ -76,6 +76,10 @@ class VerificationTokenForm(FlaskForm):
             raise ValidationError("The token has no spaces; paste it exactly as ChatGPT shows it.")
 
 
+class AdminPasskeysForm(FlaskForm):
+    require = BooleanField("Require passkeys for admins")
+
+
 class AuditFilterForm(FlaskForm):
     """The audit page's filters, read from the query string (a GET form needs no CSRF)."""
 

@@ -1,29 +1,50 @@
-"""Admin → Settings: the OpenAI verification token the manifest carries."""
+"""Admin → Settings: the OpenAI verification token the manifest carries, and whether admins
+must sign in with a passkey."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, render_template, url_for
+from flask import flash, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from plugin.accounts.sessions import admin_required, get_current_user
+from plugin.accounts.passkeys import has_passkeys
+from plugin.accounts.sessions import (
+    admin_required,
+    get_current_user,
+    signed_in_user,
+    signed_in_with,
+)
 from plugin.admin.common import bp, see_other
-from plugin.admin.forms import ConfirmForm, VerificationTokenForm
+from plugin.admin.forms import AdminPasskeysForm, ConfirmForm, VerificationTokenForm
+from plugin.admin.passkey_gate import admin_passkeys_required
 from plugin.chatgpt.settings import (
-    KNOWN_SETTINGS,
+    REQUIRE_ADMIN_PASSKEYS,
     VERIFICATION_TOKEN,
     SettingError,
+    default_for,
     get_setting,
     set_setting,
 )
 from plugin.database import commit
 from plugin.extensions import db
 
+ADD_A_PASSKEY_FIRST = (
+    "Add a passkey on your account page and sign in with it first: with this on, the admin "
+    "area opens only to admins signed in with a passkey, and you would be shut out."
+)
+SIGN_IN_WITH_IT_FIRST = (
+    "Sign in with your passkey first (log out, then “Sign in with a passkey”): that shows "
+    "passkeys work on this site before the admin area relies on them."
+)
+
 
 def _settings_page(
-    form: VerificationTokenForm | None = None, status: int = 200
+    form: VerificationTokenForm | None = None,
+    passkeys_form: AdminPasskeysForm | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
     current = get_setting(VERIFICATION_TOKEN)
-    default = current_app.config.get(KNOWN_SETTINGS[VERIFICATION_TOKEN]) or None
+    default = default_for(VERIFICATION_TOKEN)
+    required = admin_passkeys_required()
     return (
         render_template(
             "admin/settings.html",
@@ -31,6 +52,8 @@ def _settings_page(
             clear_form=ConfirmForm(),
             current=current,
             from_environment=current is not None and current == default,
+            passkeys_form=passkeys_form or AdminPasskeysForm(data={"require": required}),
+            passkeys_required=required,
         ),
         status,
     )
@@ -47,13 +70,13 @@ def settings() -> ResponseReturnValue:
 def settings_set_verification_token() -> ResponseReturnValue:
     form = VerificationTokenForm()
     if not form.validate_on_submit():
-        return _settings_page(form, 400)
+        return _settings_page(form, status=400)
     try:
         set_setting(VERIFICATION_TOKEN, form.token.data, actor=get_current_user())
     except SettingError as error:
         db.session.rollback()
         form.token.errors.append(str(error))
-        return _settings_page(form, 400)
+        return _settings_page(form, status=400)
     commit()
     flash("The verification token is saved; the manifest now carries it.", "success")
     return see_other(url_for("admin.settings"))
@@ -65,4 +88,29 @@ def settings_clear_verification_token() -> ResponseReturnValue:
     set_setting(VERIFICATION_TOKEN, None, actor=get_current_user())
     commit()
     flash("The stored verification token is cleared.", "success")
+    return see_other(url_for("admin.settings"))
+
+
+@bp.post("/settings/admin-passkeys")
+@admin_required
+def settings_admin_passkeys() -> ResponseReturnValue:
+    form = AdminPasskeysForm()
+    if not form.validate_on_submit():
+        return _settings_page(passkeys_form=form, status=400)
+    admin = signed_in_user()
+    turn_on = bool(form.require.data)
+    if turn_on and not admin_passkeys_required():
+        # An admin who cannot sign in with a passkey would lock themselves out.
+        if not has_passkeys(admin):
+            form.require.errors.append(ADD_A_PASSKEY_FIRST)
+        elif signed_in_with() != "passkey":
+            form.require.errors.append(SIGN_IN_WITH_IT_FIRST)
+        if form.require.errors:
+            return _settings_page(passkeys_form=form, status=400)
+    set_setting(REQUIRE_ADMIN_PASSKEYS, "on" if turn_on else "off", actor=admin)
+    commit()
+    if turn_on:
+        flash("Admins now open the admin area only after signing in with a passkey.", "success")
+    else:
+        flash("Admins may open the admin area after signing in with a password again.", "success")
     return see_other(url_for("admin.settings"))

@@ -17,6 +17,7 @@ from plugin.admin import (  # noqa: F401 - adds routes
     clients,
     connections_page,
     outbox,
+    passkey_gate,
     settings_page,
     users,
 )

@@ -13,10 +13,18 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from plugin.chatgpt.check import Finding, check_plugin, parse_document
-from plugin.chatgpt.settings import SettingError, set_setting, stored_settings
+from plugin.chatgpt.settings import (
+    FLAGS,
+    SettingError,
+    normalize_key,
+    set_setting,
+    stored_settings,
+)
 from plugin.database import commit
 
-settings = AppGroup("settings", help="Operator settings shown in the manifest.")
+settings = AppGroup(
+    "settings", help="Operator settings: the manifest's verification token, admin rules."
+)
 
 MANIFEST_PATH = "/.well-known/ai-plugin.json"
 FETCH_TIMEOUT = 15  # seconds: what ChatGPT allows itself for the manifest and the document
@@ -35,13 +43,17 @@ def register_check(app: Flask, check: ExtraCheck) -> None:
 @click.argument("key")
 @click.argument("value")
 def set_command(key: str, value: str) -> None:
-    """Set KEY (e.g. openai-verification-token) to VALUE; an empty VALUE removes it."""
+    """Set KEY (openai-verification-token, or require-admin-passkeys on|off) to VALUE; an
+    empty VALUE removes it."""
     try:
-        set_setting(key, value, actor=None)
+        stored = set_setting(key, value, actor=None)
     except SettingError as problem:
         raise click.ClickException(str(problem)) from None
     commit()
-    click.echo(f"{key} {'set' if value.strip() else 'removed'}.")
+    if normalize_key(key) in FLAGS:
+        click.echo(f"{key} is {'on' if stored else 'off'}.")
+    else:
+        click.echo(f"{key} {'set' if stored else 'removed'}.")
 
 
 @settings.command("show")
@@ -53,7 +65,10 @@ def show_command(as_json: bool) -> None:
         click.echo(json.dumps({name: {"set": is_set} for name, is_set in values.items()}))
         return
     for name, is_set in values.items():
-        click.echo(f"{name}: {'set' if is_set else 'not set'}")
+        if normalize_key(name) in FLAGS:
+            click.echo(f"{name}: {'on' if is_set else 'off'}")
+        else:
+            click.echo(f"{name}: {'set' if is_set else 'not set'}")
 
 
 @click.command("check")

@@ -1,4 +1,5 @@
-"""Operator settings kept in the database, such as the OpenAI verification token.
+"""Operator settings kept in the database: the OpenAI verification token, and on/off rules
+such as "require passkeys for admins" (read by the admin area).
 
 Services flush; the command or view that calls them commits.
 """
@@ -14,8 +15,16 @@ from plugin.extensions import db
 from plugin.text import text_problem
 
 VERIFICATION_TOKEN = "openai_verification_token"  # noqa: S105 - a key, not a secret
-# Keys an operator may set, with the config key that provides a default for each.
-KNOWN_SETTINGS: dict[str, str] = {VERIFICATION_TOKEN: "OPENAI_VERIFICATION_TOKEN"}
+REQUIRE_ADMIN_PASSKEYS = "require_admin_passkeys"
+# Keys an operator may set, with the config key that provides a default for each (or None).
+KNOWN_SETTINGS: dict[str, str | None] = {
+    VERIFICATION_TOKEN: "OPENAI_VERIFICATION_TOKEN",
+    REQUIRE_ADMIN_PASSKEYS: None,
+}
+# On/off settings: stored as "on", removed when off; their value is no secret.
+FLAGS = frozenset({REQUIRE_ADMIN_PASSKEYS})
+ON_WORDS = ("on", "true", "yes", "1")
+OFF_WORDS = ("off", "false", "no", "0", "")
 
 
 class SettingError(ValueError):
@@ -31,13 +40,33 @@ def normalize_key(key: str) -> str:
     return name
 
 
+def default_for(key: str) -> str | None:
+    """The configuration's default for ``key``, if it has one."""
+    config_key = KNOWN_SETTINGS[normalize_key(key)]
+    return (current_app.config.get(config_key) or None) if config_key else None
+
+
 def get_setting(key: str) -> str | None:
     """The stored value, else the configuration's default, else None."""
     name = normalize_key(key)
     value = db.session.scalar(sa.select(Setting.value).where(Setting.key == name))
     if value:
         return value
-    return current_app.config.get(KNOWN_SETTINGS[name]) or None
+    return default_for(name)
+
+
+def is_on(key: str) -> bool:
+    """Whether the on/off setting ``key`` is on."""
+    return get_setting(key) == "on"
+
+
+def _flag(name: str, value: str) -> str:
+    word = value.strip().lower()
+    if word in ON_WORDS:
+        return "on"
+    if word in OFF_WORDS:
+        return ""
+    raise SettingError(f"{name.replace('_', '-')} is either on or off (got {value!r}).")
 
 
 def stored_settings() -> dict[str, str | None]:
@@ -45,10 +74,11 @@ def stored_settings() -> dict[str, str | None]:
     return {name: get_setting(name) for name in KNOWN_SETTINGS}
 
 
-def set_setting(key: str, value: str | None, *, actor: object = None) -> None:
-    """Store ``value`` (empty or None removes it); audit the change without the value."""
+def set_setting(key: str, value: str | None, *, actor: object = None) -> str | None:
+    """Store ``value`` (empty or None removes it, as does "off" for an on/off setting) and
+    return what is stored; audit the change, without the value unless it is on/off."""
     name = normalize_key(key)
-    value = (value or "").strip()
+    value = _flag(name, value or "") if name in FLAGS else (value or "").strip()
     if len(value) > 2000 or text_problem(value):
         raise SettingError("The value must be one line of at most 2,000 characters.")
     row = db.session.get(Setting, name)
@@ -59,5 +89,7 @@ def set_setting(key: str, value: str | None, *, actor: object = None) -> None:
         db.session.add(Setting(key=name, value=value))
     else:
         row.value = value
-    record("settings.changed", actor=actor, subject=f"setting:{name}", cleared=not value)
+    shown = {"value": value or "off"} if name in FLAGS else {}
+    record("settings.changed", actor=actor, subject=f"setting:{name}", cleared=not value, **shown)
     db.session.flush()
+    return value or None

@@ -65,7 +65,10 @@ def test_verification_token_from_config_then_from_the_settings_command(app, clie
     assert auth["verification_tokens"] == {"openai": "from-admin"}
 
     shown = runner.invoke(args=["settings", "show", "--json"])
-    assert json.loads(shown.output) == {"openai-verification-token": {"set": True}}
+    assert json.loads(shown.output) == {
+        "openai-verification-token": {"set": True},
+        "require-admin-passkeys": {"set": False},
+    }
     assert "from-admin" not in shown.output
 
     with app.app_context():
