@@ -28,6 +28,8 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import Message
 
 from plugin.database import discard_work
@@ -194,6 +196,13 @@ def _scope() -> dict[str, Any]:
         "server": (environ.get("SERVER_NAME", ""), int(environ.get("SERVER_PORT") or 0)),
         "state": {},
     }
+
+
+def speaks_modern() -> bool:
+    """The SDK manager's own era routing: a version header naming no handshake revision goes to
+    its 2026-07-28 entry; no header, or a handshake revision, to its 2025 transport."""
+    version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
+    return version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS
 
 
 def answer_request(server: Server[Any], body: bytes) -> Answer:

@@ -8,9 +8,11 @@ Flask's as on ``/api``: request id, log line, security headers, the database ses
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import mcp_types as types
+import pydantic_core
 from flask import Blueprint, Response, current_app, request
 from mcp.server.lowlevel.server import Server
 
@@ -71,11 +73,16 @@ def _origin_allowed() -> bool:
 
 
 def _scopes_for(body: bytes) -> list[str]:
-    """The scope a ``tools/call`` body's tool needs; anything else needs a valid token only."""
+    """The scope a ``tools/call`` body's tool needs; anything else needs a valid token only.
+
+    The body is read as the SDK entry that will answer it reads it, so the scope checked is the
+    scope of the call that runs: its 2026-07-28 entry uses ``json.loads``, which also takes
+    UTF-16 and a byte-order mark, its 2025 transport ``pydantic_core.from_json``.
+    """
+    modern = server.speaks_modern()
     try:
-        # The app's JSON provider: too deep a document is a ValueError like any malformed one.
-        message = current_app.json.loads(body)
-    except ValueError:
+        message = json.loads(body) if modern else pydantic_core.from_json(body)
+    except (ValueError, RecursionError):
         return []
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return []
