@@ -8,11 +8,9 @@ Flask's as on ``/api``: request id, log line, security headers, the database ses
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import mcp_types as types
-import pydantic_core
 from flask import Blueprint, Response, current_app, request
 from mcp.server.lowlevel.server import Server
 
@@ -20,6 +18,7 @@ from plugin.chatgpt.operations import find_operation, limit_like_api
 from plugin.extensions import csrf
 from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
+from plugin.mcp.exchange import Body
 from plugin.oauth.resources import mcp_resource, require_resource_token
 from plugin.web import public_url
 
@@ -36,10 +35,11 @@ def endpoint() -> Response:
         return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
     # The request edge (plugin/inputs.py) has read the body already, chunked or not, and
     # bounded it by MAX_CONTENT_LENGTH.
-    body = request.get_data(cache=True)
-    if len(body) > server.MAX_BODY:
+    raw = request.get_data(cache=True)
+    if len(raw) > server.MAX_BODY:
         return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
-    require_resource_token(mcp_resource(), _scopes_for(body))
+    body = server.read_body(raw)
+    require_resource_token(mcp_resource(), _scopes_for(body.decoded))
     return _answer(body)
 
 
@@ -55,12 +55,10 @@ def _refused_at_the_edge(error: BodyTooLarge | UnreadableInput) -> Response:
 
 
 @limit_like_api
-def _answer(body: bytes) -> Response:
+def _answer(body: Body) -> Response:
     sdk: Server[Any] = current_app.extensions[EXTENSION]
     answer = server.answer_request(sdk, body)
-    return Response(
-        bytes(answer.body), status=answer.status, headers=server.response_headers(answer)
-    )
+    return Response(answer.body, status=answer.status, headers=server.response_headers(answer))
 
 
 def _origin_allowed() -> bool:
@@ -72,18 +70,8 @@ def _origin_allowed() -> bool:
     return origin == own or origin in current_app.config["CORS_ORIGINS"]
 
 
-def _scopes_for(body: bytes) -> list[str]:
-    """The scope a ``tools/call`` body's tool needs; anything else needs a valid token only.
-
-    The body is read as the SDK entry that will answer it reads it, so the scope checked is the
-    scope of the call that runs: its 2026-07-28 entry uses ``json.loads``, which also takes
-    UTF-16 and a byte-order mark, its 2025 transport ``pydantic_core.from_json``.
-    """
-    modern = server.speaks_modern()
-    try:
-        message = json.loads(body) if modern else pydantic_core.from_json(body)
-    except (ValueError, RecursionError):
-        return []
+def _scopes_for(message: Any) -> list[str]:
+    """The scope a ``tools/call``'s tool needs; anything else needs a valid token only."""
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return []
     params = message.get("params")
