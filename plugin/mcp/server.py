@@ -8,7 +8,7 @@ no version header) is answered by ``plugin.mcp.exchange``: the same single excha
 composes for 2026-07-28, built from the SDK's checks, models and kernel (``serve_one``), with
 its 2025 transport's answers. Through the manager such a request built a transport, a task,
 two stream pairs, a dispatcher and a connection and took eleven turns of the event loop; now
-it takes two, and a ``tools/call`` of listTodos 7.61 M instructions instead of 9.27 M
+it takes two, and a ``tools/call`` of listTodos 7.04 M instructions instead of 8.68 M
 (docs/benchmarks.md). The routing between the two is the manager's own rule.
 
 Each worker thread keeps one event loop and one running manager, made on its first ``/mcp``
