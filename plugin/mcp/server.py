@@ -1,12 +1,20 @@
 """The official MCP SDK, driven from a Flask view: one request in, one JSON answer out.
 
-The SDK's streamable-HTTP session manager (stateless, JSON responses) does the protocol for
-both eras: the legacy handshake (2025-06-18, 2025-11-25) and 2026-07-28's per-request
-``_meta``, ``server/discover`` and header checks. Each worker thread keeps one event loop
-and one running manager, made on its first ``/mcp`` request (so after gunicorn forks), and
-runs each exchange to completion on that loop *in the request's own thread*. The SDK's
-handlers therefore see Flask's request context (contextvars are copied into every task),
-and the view code they call behaves exactly as under ``/api``.
+The SDK does the protocol for both eras. A 2026-07-28 request (per-request ``_meta``,
+``server/discover``, the ``Mcp-Method``/``Mcp-Name`` checks) goes to its streamable-HTTP session
+manager (stateless, JSON responses), which serves it as a single exchange. A 2025 request
+(``initialize``, ``ping``, ``tools/list``, ``tools/call`` at 2025-06-18 or 2025-11-25, or with
+no version header) is answered by ``plugin.mcp.exchange``: the same single exchange the SDK
+composes for 2026-07-28, built from the SDK's checks, models and kernel (``serve_one``), with
+its 2025 transport's answers. Through the manager such a request built a transport, a task,
+two stream pairs, a dispatcher and a connection and took eleven turns of the event loop; now
+it takes two, and a ``tools/call`` of listTodos 7.04 M instructions instead of 8.68 M
+(docs/benchmarks.md). The routing between the two is the manager's own rule.
+
+Each worker thread keeps one event loop and one running manager, made on its first ``/mcp``
+request (so after gunicorn forks), and runs each exchange to completion on that loop *in the
+request's own thread*. The SDK's handlers therefore see Flask's request context (contextvars
+are copied into every task), and the view code they call behaves exactly as under ``/api``.
 """
 
 from __future__ import annotations
@@ -17,7 +25,6 @@ import contextvars
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,10 +35,13 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import Message
 
 from plugin.database import discard_work
-from plugin.mcp import tools
+from plugin.mcp import exchange, tools
+from plugin.mcp.exchange import Answer
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +94,6 @@ def security_settings() -> TransportSecuritySettings:
     )
 
 
-@dataclass
-class Answer:
-    status: int = 500
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytearray = field(default_factory=bytearray)
-
-
 class ThreadRunner:
     """One event loop and one running session manager for the thread that made them."""
 
@@ -121,7 +124,8 @@ class ThreadRunner:
         return self.loop.run_until_complete(self._exchange(_scope(), body))
 
     async def _exchange(self, scope: dict[str, Any], body: bytes) -> Answer:
-        answer = Answer()
+        answer = Answer(500, [], b"")
+        sent = bytearray()
         delivered = False
 
         async def receive() -> Message:
@@ -141,9 +145,10 @@ class ThreadRunner:
                     for key, value in message.get("headers", [])
                 ]
             elif message["type"] == "http.response.body":
-                answer.body.extend(message.get("body", b""))
+                sent.extend(message.get("body", b""))
 
         await self.manager.handle_request(scope, receive, send)
+        answer.body = bytes(sent)
         return answer
 
     def close(self) -> None:
@@ -196,9 +201,26 @@ def _scope() -> dict[str, Any]:
     }
 
 
-def answer_request(server: Server[Any], body: bytes) -> Answer:
+def speaks_modern() -> bool:
+    """The SDK manager's own era routing: a version header naming no handshake revision goes to
+    its 2026-07-28 entry; no header, or a handshake revision, to its 2025 transport."""
+    version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
+    return version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+def read_body(raw: bytes) -> exchange.Body:
+    return exchange.read_body(raw, modern=speaks_modern())
+
+
+def answer_request(server: Server[Any], body: exchange.Body) -> Answer:
     """Let the SDK answer this request, whose body has been read already."""
-    return runner().exchange(server, security_settings(), body)
+    found = runner()
+    if speaks_modern():
+        return found.exchange(server, security_settings(), body.raw)
+    # Runs in a copy of this thread's context, as the manager's tasks do: Flask's request too.
+    return found.loop.run_until_complete(
+        exchange.answer(server, security_settings(), _scope(), body)
+    )
 
 
 def response_headers(answer: Answer) -> Mapping[str, str]:

@@ -18,6 +18,7 @@ from plugin.chatgpt.operations import find_operation, limit_like_api
 from plugin.extensions import csrf
 from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
+from plugin.mcp.exchange import Body
 from plugin.oauth.resources import mcp_resource, require_resource_token
 from plugin.web import public_url
 
@@ -34,10 +35,11 @@ def endpoint() -> Response:
         return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
     # The request edge (plugin/inputs.py) has read the body already, chunked or not, and
     # bounded it by MAX_CONTENT_LENGTH.
-    body = request.get_data(cache=True)
-    if len(body) > server.MAX_BODY:
+    raw = request.get_data(cache=True)
+    if len(raw) > server.MAX_BODY:
         return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
-    require_resource_token(mcp_resource(), _scopes_for(body))
+    body = server.read_body(raw)
+    require_resource_token(mcp_resource(), _scopes_for(body.decoded))
     return _answer(body)
 
 
@@ -53,12 +55,10 @@ def _refused_at_the_edge(error: BodyTooLarge | UnreadableInput) -> Response:
 
 
 @limit_like_api
-def _answer(body: bytes) -> Response:
+def _answer(body: Body) -> Response:
     sdk: Server[Any] = current_app.extensions[EXTENSION]
     answer = server.answer_request(sdk, body)
-    return Response(
-        bytes(answer.body), status=answer.status, headers=server.response_headers(answer)
-    )
+    return Response(answer.body, status=answer.status, headers=server.response_headers(answer))
 
 
 def _origin_allowed() -> bool:
@@ -70,13 +70,8 @@ def _origin_allowed() -> bool:
     return origin == own or origin in current_app.config["CORS_ORIGINS"]
 
 
-def _scopes_for(body: bytes) -> list[str]:
-    """The scope a ``tools/call`` body's tool needs; anything else needs a valid token only."""
-    try:
-        # The app's JSON provider: too deep a document is a ValueError like any malformed one.
-        message = current_app.json.loads(body)
-    except ValueError:
-        return []
+def _scopes_for(message: Any) -> list[str]:
+    """The scope a ``tools/call``'s tool needs; anything else needs a valid token only."""
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return []
     params = message.get("params")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import pytest
 
@@ -13,7 +15,7 @@ from plugin.mcp.tools import MAX_TITLE, tool_title
 from plugin.todos.models import Todo
 from tests.helpers import csrf_token_from, make_token
 from tests.mcp.conftest import mcp_url
-from tests.mcp.mcp_helpers import Mcp, confirm_form
+from tests.mcp.mcp_helpers import MODERN, Mcp, confirm_form, modern_meta
 
 
 def test_every_operation_is_a_tool_described_by_its_declaration(app, mcp):
@@ -118,5 +120,23 @@ def test_a_read_only_token_is_refused_write_tools_with_the_scope_named(
     challenge = answer.headers["WWW-Authenticate"]
     assert 'error="insufficient_scope"' in challenge and 'scope="todos:write"' in challenge
     assert "resource_metadata=" in challenge
+    with app.app_context():
+        assert db.session.query(Todo).count() == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_body_in_another_encoding_needs_the_same_scope(
+    app, client, user, oauth_client, era, encoding
+):
+    # json.loads (the SDK's 2026-07-28 reader) also reads UTF-16 and a byte-order mark.
+    reader_token = make_token(app, user, oauth_client, scope="todos:read", resource=mcp_url(app))
+    reader = Mcp(client, reader_token["access_token"], era)
+    params = {"name": "createTodo", "arguments": {"title": "x"}}
+    if era == MODERN:
+        params["_meta"] = modern_meta()
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+    raw = json.dumps(body).encode(encoding)
+    answer = reader.post(None, reader.headers("tools/call", params), raw=raw)
+    assert answer.status_code in (400, 403), answer.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(Todo).count() == 0
