@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from plugin.audit.models import AuditEvent
@@ -79,3 +81,11 @@ def test_a_token_with_control_characters_is_refused(forms):
     assert response.status_code == 400
     assert "Remove the control character U+0001" in response.get_data(as_text=True)
     assert "none set" in forms.client.get(PAGE).get_data(as_text=True)
+
+
+def test_the_settings_page_shows_each_section_once(forms):
+    # A section pasted twice renders twice, with the same heading and two forms alike.
+    html = forms.client.get(PAGE).get_data(as_text=True)
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html)
+    assert "Passkeys for admins" in headings
+    assert len(headings) == len(set(headings)), headings
