@@ -91,7 +91,8 @@ def request_header(name: str) -> str:
     that usually are (ChatGPT's, X-Request-ID, Origin). Not for Content-Type or
     Content-Length, which WSGI keeps without the ``HTTP_`` prefix.
     """
-    return request.environ.get(_environ_key(name), "")  # type: ignore[no-any-return]
+    value: str = request.environ.get(_environ_key(name), "")
+    return value
 
 
 @functools.cache
