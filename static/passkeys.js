@@ -1,7 +1,8 @@
-// Passkeys: a form with data-passkey="login" or "register" runs the browser's WebAuthn prompt.
+// Passkeys: a form with data-passkey="login", "register" or "signup" runs the browser's WebAuthn
+// prompt ("signup" takes the address from the input named by data-email-input).
 // Served from /static (the CSP allows only same-origin scripts, never inline ones). The form
 // stays hidden without this script or without WebAuthn, and the password form still works.
-// Steps: POST {} (or {name}) to data-options-url, ask the browser, POST the answer to the
+// Steps: POST {} (or {name}, {email}) to data-options-url, ask the browser, POST the answer to the
 // form's action; both are JSON with the page's CSRF token in the X-CSRFToken header.
 (function () {
   "use strict";
@@ -147,6 +148,21 @@
       });
   }
 
+  function signUp(form) {
+    var email = emailInput(form);
+    var next = form.querySelector('input[name="next"]');
+    return post(form.getAttribute("data-options-url"), form, { email: email ? email.value : "" })
+      .then(function (data) {
+        return navigator.credentials.create({ publicKey: creationOptions(data.options) });
+      })
+      .then(function (credential) {
+        return post(form.action, form, {
+          credential: credentialJSON(credential),
+          next: next ? next.value : null
+        });
+      });
+  }
+
   function signIn(form) {
     var next = form.querySelector('input[name="next"]');
     return post(form.getAttribute("data-options-url"), form, {})
@@ -161,9 +177,23 @@
       });
   }
 
-  // An error goes beside the field it is about (the passkey's name) or beside the button.
+  // The address a sign-up form uses: the password form's, so that it is typed once.
+  function emailInput(form) {
+    var id = form.getAttribute("data-email-input");
+    return id ? document.getElementById(id) : null;
+  }
+
+  function fieldInput(form, field) {
+    if (field === "name") {
+      return form.querySelector('input[name="name"]');
+    }
+    return field === "email" ? emailInput(form) : null;
+  }
+
+  // An error goes beside the field it is about (the passkey's name, the address) or beside
+  // the button.
   function show(form, error) {
-    var input = error.field === "name" ? form.querySelector('input[name="name"]') : null;
+    var input = fieldInput(form, error.field);
     var place = form.querySelector("[data-passkey-error]");
     if (input) {
       place = document.getElementById(input.id + "-error");
@@ -183,16 +213,23 @@
   }
 
   function clear(form) {
-    form.querySelectorAll(".field-error").forEach(function (note) {
-      note.hidden = true;
-      note.textContent = "";
-    });
-    form.querySelectorAll("[aria-invalid]").forEach(function (input) {
-      input.removeAttribute("aria-invalid");
-      var field = input.closest(".field");
-      if (field) {
-        field.classList.remove("field-invalid");
-      }
+    var email = emailInput(form);
+    var places = [form];
+    if (email && email.closest(".field")) {
+      places.push(email.closest(".field"));
+    }
+    places.forEach(function (place) {
+      place.querySelectorAll(".field-error").forEach(function (note) {
+        note.hidden = true;
+        note.textContent = "";
+      });
+      place.querySelectorAll("[aria-invalid]").forEach(function (input) {
+        input.removeAttribute("aria-invalid");
+        var field = input.closest(".field");
+        if (field) {
+          field.classList.remove("field-invalid");
+        }
+      });
     });
   }
 
@@ -215,7 +252,8 @@
       event.preventDefault();
       clear(form);
       button.disabled = true;
-      var ceremony = form.getAttribute("data-passkey") === "register" ? register : signIn;
+      var ceremonies = { register: register, signup: signUp, login: signIn };
+      var ceremony = ceremonies[form.getAttribute("data-passkey")] || signIn;
       ceremony(form).then(
         function (data) {
           go(data.redirect);

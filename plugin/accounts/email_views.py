@@ -16,7 +16,7 @@ from plugin.accounts.emails import (
 )
 from plugin.accounts.forms import ChangeEmailForm, NextForm
 from plugin.accounts.pages import MAIL_FAILED, next_target, see_other
-from plugin.accounts.services import AccountError
+from plugin.accounts.services import AccountError, NotReauthenticated
 from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_user
 from plugin.accounts.views import account_page
 from plugin.database import commit
@@ -90,7 +90,7 @@ def change_email() -> ResponseReturnValue:
         sent = request_email_change(user, form.new_email.data, form.email_password.data)
     except AccountError as error:
         db.session.rollback()
-        field = form.email_password if "password" in str(error) else form.new_email
+        field = form.email_password if isinstance(error, NotReauthenticated) else form.new_email
         field.errors.append(str(error))
         return account_page(email_form=form)
     commit()

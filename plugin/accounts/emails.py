@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from plugin.accounts.addresses import email_problem, normalize_email
 from plugin.accounts.models import EmailToken, User
-from plugin.accounts.passwords import verify_password
+from plugin.accounts.reauth import reauthentication_problem
 from plugin.accounts.services import (
     AccountError,
+    NotReauthenticated,
     create_password_reset,
     get_user_by_email,
     spend_email_tokens,
@@ -158,13 +159,15 @@ def verify_email(token: str) -> tuple[User, str | None]:
 
 
 def request_email_change(user: User, new_email: str, password: str) -> bool:
-    """After checking the password, e-mail a confirmation link to the new address.
+    """After the person proved again who they are (``plugin.accounts.reauth``), e-mail a
+    confirmation link to the new address.
 
     Raises AccountError (wrong password, unusable address, too many e-mails); False when
     the mail server refused. Whether the new address is taken is told only to its owner.
     """
-    if not verify_password(user.password_hash, password):
-        raise AccountError("Your password is not correct.")
+    problem = reauthentication_problem(user, password)
+    if problem:
+        raise NotReauthenticated(problem)
     new_email = normalize_email(new_email)
     problem = email_problem(new_email)
     if problem:

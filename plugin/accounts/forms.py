@@ -17,10 +17,24 @@ from wtforms.validators import (
 
 from plugin.accounts.passwords import MAX_LENGTH, password_problem
 from plugin.accounts.services import email_problem, normalize_email
+from plugin.accounts.sessions import get_current_user
 from plugin.validators import single_line
 
 # Passwords are never stripped or otherwise changed: what the person typed is what is hashed.
 PASSWORD_HINT = "At least 8 characters; a long phrase of several words is best."  # noqa: S105
+
+
+def _if_they_have_one(form: FlaskForm, field: PasswordField) -> None:
+    """Require the password asked again only of a person who has one: an account without a
+    password proves itself by a recent passkey sign-in instead (``plugin.accounts.reauth``)."""
+    user = get_current_user()
+    if user is None or user.has_password:
+        InputRequired()(form, field)
+
+
+def reauth_password(label: str) -> PasswordField:
+    """The field of a form that asks the signed-in person's password again."""
+    return PasswordField(label, validators=[_if_they_have_one, Length(max=MAX_LENGTH)])
 
 
 class LoginForm(FlaskForm):
@@ -29,19 +43,24 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SignupForm(FlaskForm):
+class SignupEmailForm(FlaskForm):
+    """The address of a new account; alone, it is what signing up with a passkey asks for."""
+
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), single_line])
+
+    def validate_email(self, field: EmailField) -> None:
+        problem = email_problem(normalize_email(field.data))
+        if problem:
+            raise ValidationError(problem)
+
+
+class SignupForm(SignupEmailForm):
     password = PasswordField("Password", validators=[InputRequired()])
     confirm = PasswordField(
         "Repeat the password",
         validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
     )
     next = HiddenField()
-
-    def validate_email(self, field: EmailField) -> None:
-        problem = email_problem(normalize_email(field.data))
-        if problem:
-            raise ValidationError(problem)
 
     def validate_password(self, field: PasswordField) -> None:
         problem = password_problem(field.data, normalize_email(self.email.data))
@@ -50,7 +69,9 @@ class SignupForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[InputRequired()])
+    """Change the password, or set the first one of an account that has none."""
+
+    current_password = reauth_password("Current password")
     new_password = PasswordField("New password", validators=[InputRequired()])
     confirm = PasswordField(
         "Repeat the new password",
@@ -97,9 +118,7 @@ class NextForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     new_email = EmailField("New email", validators=[DataRequired(), Length(max=254), single_line])
-    email_password = PasswordField(
-        "Your password", validators=[InputRequired(), Length(max=MAX_LENGTH)]
-    )
+    email_password = reauth_password("Your password")
 
     def validate_new_email(self, field: EmailField) -> None:
         problem = email_problem(normalize_email(field.data))
@@ -108,9 +127,7 @@ class ChangeEmailForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    delete_password = PasswordField(
-        "Your password", validators=[InputRequired(), Length(max=MAX_LENGTH)]
-    )
+    delete_password = reauth_password("Your password")
     understood = BooleanField(
         "I understand that my account, my connected apps and my data are deleted for good",
         validators=[DataRequired(message="Tick this box to confirm.")],
@@ -130,4 +147,4 @@ class RenamePasskeyForm(FlaskForm):
 
 
 class RemovePasskeyForm(FlaskForm):
-    password = PasswordField("Your password", validators=[InputRequired(), Length(max=MAX_LENGTH)])
+    password = reauth_password("Your password")

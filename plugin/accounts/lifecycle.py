@@ -16,8 +16,8 @@ from blinker import Namespace
 from plugin.accounts.hooks import exported_sections
 from plugin.accounts.models import User, UserSession
 from plugin.accounts.passkeys import list_passkeys
-from plugin.accounts.passwords import verify_password
-from plugin.accounts.services import AccountError, remove_admin_unless_last
+from plugin.accounts.reauth import reauthentication_problem
+from plugin.accounts.services import NotReauthenticated, remove_admin_unless_last
 from plugin.audit.services import forget_person, record, user_activity
 from plugin.clock import utcnow
 from plugin.extensions import db
@@ -46,6 +46,7 @@ def export_account(user: User) -> dict[str, Any]:
             "is_admin": user.is_admin,
             "created_at": iso(user.created_at),
             "last_login_at": iso(user.last_login_at),
+            "has_password": user.has_password,
             "password_changed_at": iso(user.password_changed_at),
         },
         "sessions": [
@@ -70,13 +71,15 @@ def export_account(user: User) -> dict[str, Any]:
 
 
 def delete_account(user: User, password: str) -> None:
-    """Delete the account and everything of it, after checking its password.
+    """Delete the account and everything of it, once the person proved again who they are
+    (their password, or a recent passkey sign-in: ``plugin.accounts.reauth``).
 
     The audit log keeps one ``user.deleted`` entry with the account's number only, and
     earlier entries about the person lose their address, IP and browser.
     """
-    if not verify_password(user.password_hash, password):
-        raise AccountError("Your password is not correct.")
+    problem = reauthentication_problem(user, password)
+    if problem:
+        raise NotReauthenticated(problem)
     if user.is_admin:
         remove_admin_unless_last(user, "You are the last admin: make someone else an admin first.")
     user_id, email = user.id, user.email

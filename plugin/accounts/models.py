@@ -15,7 +15,8 @@ class User(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored normalised (trimmed, lower-case) so that A@x and a@x are one account.
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # None for an account that signs in only with passkeys (signed up with one).
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -27,6 +28,10 @@ class User(Model):
     @property
     def is_active(self) -> bool:
         return not self.is_disabled
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
@@ -44,7 +49,9 @@ class UserSession(Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
-    # password | passkey: the admin area can insist on a passkey (Admin → Settings).
+    # password | passkey: the admin area can insist on a passkey (Admin → Settings), and an
+    # account without a password re-authenticates by a recent passkey sign-in (``created_at``
+    # is when this session signed in: every sign-in makes a new row).
     signed_in_with: Mapped[str] = mapped_column(
         sa.String(16), default="password", server_default="password"
     )
@@ -115,7 +122,7 @@ class PasskeyChallenge(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    # register | login
+    # register | login | signup
     purpose: Mapped[str] = mapped_column(sa.String(16))
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), index=True

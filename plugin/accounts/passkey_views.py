@@ -1,8 +1,9 @@
 """Passkey pages and the JSON steps ``static/passkeys.js`` takes for them.
 
-Adding a passkey and signing in with one are two POSTs each (options, then the browser's
-answer), JSON in and out, CSRF token in the ``X-CSRFToken`` header; every refusal is
-``{"error", "error_description", "field"}`` for the page to show beside the button or field.
+Signing up with a passkey, adding one and signing in with one are two POSTs each (options,
+then the browser's answer), JSON in and out, CSRF token in the ``X-CSRFToken`` header; every
+refusal is ``{"error", "error_description", "field"}`` for the page to show beside the button
+or field.
 Renaming and removing are plain forms on the account page.
 """
 
@@ -15,9 +16,15 @@ from flask.typing import ResponseReturnValue
 from flask_limiter import RouteLimit
 from flask_limiter.util import get_remote_address
 
+from plugin.accounts import passkey_signup
 from plugin.accounts.ceremonies import PasskeyError
 from plugin.accounts.emails import notify_passkey_added
-from plugin.accounts.forms import AddPasskeyForm, RemovePasskeyForm, RenamePasskeyForm
+from plugin.accounts.forms import (
+    AddPasskeyForm,
+    RemovePasskeyForm,
+    RenamePasskeyForm,
+    SignupEmailForm,
+)
 from plugin.accounts.models import Passkey, User
 from plugin.accounts.pages import TOO_MANY, see_other
 from plugin.accounts.passkeys import (
@@ -30,10 +37,12 @@ from plugin.accounts.passkeys import (
     sign_in_options,
     verify_sign_in,
 )
+from plugin.accounts.reauth import reauthentication_for
+from plugin.accounts.services import AccountError, EmailTaken
 from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_user
 from plugin.accounts.signin import sign_in
-from plugin.accounts.throttle import password_check_limit
-from plugin.accounts.views import account_page
+from plugin.accounts.throttle import password_check_limit, signup_limit
+from plugin.accounts.views import SIGNUP_REFUSED, WELCOME, account_page, send_first_verification
 from plugin.audit.services import record
 from plugin.config import text_setting
 from plugin.database import commit
@@ -44,6 +53,8 @@ bp = Blueprint("passkeys", __name__)
 
 # The JSON steps: errors there are JSON too (plugin.paths "machine").
 JSON_PATHS = (
+    "/signup/passkey/options",
+    "/signup/passkey",
     "/login/passkey/options",
     "/login/passkey",
     "/account/passkeys/options",
@@ -113,6 +124,54 @@ def login_with_passkey() -> ResponseReturnValue:
     next_path = body.get("next")
     target = safe_next(next_path if isinstance(next_path, str) else None)
     return sign_in(signed_in.user, jsonify(redirect=target), method="passkey")
+
+
+@bp.post("/signup/passkey/options")
+@_prompt_limit()
+@signup_limit()
+def signup_options() -> ResponseReturnValue:
+    try:
+        email = _body().get("email")
+    except PasskeyError as error:
+        return _refused(error)
+    # The password sign-up's form checks the address; the CSRF token came in the header.
+    form = SignupEmailForm(
+        formdata=None, data={"email": email if isinstance(email, str) else ""}, meta={"csrf": False}
+    )
+    if not form.validate():
+        return json_error(400, " ".join(form.email.errors), field="email")
+    try:
+        options = passkey_signup.signup_options(form.email.data)
+    except EmailTaken:
+        # The password sign-up's words for a taken address, and nothing more.
+        return json_error(400, SIGNUP_REFUSED, field="email")
+    commit()
+    return jsonify(options=options)
+
+
+@bp.post("/signup/passkey")
+def signup_with_passkey() -> ResponseReturnValue:
+    # One answer per challenge, and each challenge counted by SIGNUP_RATE_LIMIT above.
+    try:
+        body = _body()
+        user, _passkey = passkey_signup.create_account_with_passkey(body.get("credential"))
+    except PasskeyError as error:
+        # Nothing was stored but the spent challenge, which must stay spent: no rollback.
+        record("user.passkey_signup_failed", reason=error.reason)
+        return _refused(error)
+    except AccountError as error:
+        # Taken since the options were given (two sign-ups at once): the same words again.
+        record("user.passkey_signup_failed", reason="email")
+        commit()
+        words = SIGNUP_REFUSED if isinstance(error, EmailTaken) else str(error)
+        return json_error(400, words, field="email")
+    next_path = body.get("next")
+    next_target = safe_next(next_path if isinstance(next_path, str) else None, "") or None
+    # Where a password sign-up lands: the pending install (its consent), else the account.
+    response = sign_in(user, jsonify(redirect=safe_next(next_target)), method="passkey")
+    flash(WELCOME, "success")  # after sign_in, which starts a fresh session
+    send_first_verification(user, next_target)
+    return response
 
 
 @bp.post("/account/passkeys/options")
@@ -223,4 +282,9 @@ def passkeys_panel(user: User) -> str:
             prefix=prefix, formdata=None
         )
         rows.append((passkey, rename_form, remove_form))
-    return render_template("accounts/_passkeys.html", rows=rows, add_form=AddPasskeyForm())
+    return render_template(
+        "accounts/_passkeys.html",
+        rows=rows,
+        add_form=AddPasskeyForm(),
+        reauth=reauthentication_for(user, url_for("accounts.account")),
+    )

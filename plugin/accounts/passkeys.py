@@ -48,7 +48,7 @@ from plugin.accounts.ceremonies import (
 )
 from plugin.accounts.hooks import passkey_refusal
 from plugin.accounts.models import Passkey, User
-from plugin.accounts.passwords import verify_password
+from plugin.accounts.reauth import reauthentication_problem
 from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.database import is_unique_violation, rows_affected
@@ -67,6 +67,10 @@ CLONED = (
     "was refused. Log in with your password and remove that passkey from your account."
 )
 ALREADY_ADDED = "This passkey is already on an account here."
+LAST_WAY_IN = (
+    "This is your account's only passkey and it has no password, so removing it would lock "
+    "you out. Set a password or add another passkey first."
+)
 
 
 @dataclass
@@ -103,6 +107,16 @@ def has_passkeys(user: User) -> bool:
     )
 
 
+def passkey_counts(user_ids: list[int]) -> dict[int, int]:
+    """How many passkeys each of these accounts has (those with none are left out)."""
+    rows = db.session.execute(
+        sa.select(Passkey.user_id, sa.func.count(Passkey.id))
+        .where(Passkey.user_id.in_(user_ids))
+        .group_by(Passkey.user_id)
+    )
+    return {user_id: count for user_id, count in rows}
+
+
 def find_passkey(user: User, passkey_id: int) -> Passkey | None:
     """``user``'s passkey ``passkey_id``, or None (also when it is someone else's)."""
     return db.session.scalar(
@@ -131,14 +145,21 @@ def registration_options(user: User, name: object) -> dict[str, Any]:
     name = clean_name(name)
     existing = list_passkeys(user)
     handle = existing[0].user_handle if existing else secrets.token_bytes(32)
-    rp_id, _origin = relying_party()
     challenge = start_ceremony("register", user.id, handle=bytes_to_base64url(handle), name=name)
+    return creation_options(user.email, handle, challenge, existing)
+
+
+def creation_options(
+    email: str, handle: bytes, challenge: bytes, existing: list[Passkey]
+) -> dict[str, Any]:
+    """The options that make a passkey for the account ``email`` (WebAuthn user ``handle``)."""
+    rp_id, _origin = relying_party()
     options = generate_registration_options(
         rp_id=rp_id,
         rp_name=current_app.config["PLUGIN_NAME_FOR_HUMAN"],
         user_id=handle,
-        user_name=user.email,
-        user_display_name=user.email,
+        user_name=email,
+        user_display_name=email,
         challenge=challenge,
         timeout=current_app.config["PASSKEY_CHALLENGE_TTL"] * 1000,
         authenticator_selection=AuthenticatorSelectionCriteria(
@@ -154,6 +175,24 @@ def add_passkey(user: User, credential: object) -> Passkey:
     """Check the browser's answer to ``registration_options`` and keep the new passkey."""
     kept = finish_ceremony("register", user.id)
     _refuse_if_ruled_out(user)
+    passkey = verified_passkey(kept, credential, user)
+    passkey.user_id = user.id
+    try:
+        # A savepoint keeps the request's transaction usable for the failure's audit event.
+        with db.session.begin_nested():
+            db.session.add(passkey)
+            db.session.flush()
+    except IntegrityError as error:
+        if is_unique_violation(error):
+            raise PasskeyError(ALREADY_ADDED, "duplicate", user=user) from None
+        raise
+    record_passkey_event("user.passkey_added", user, passkey)
+    return passkey
+
+
+def verified_passkey(kept: dict[str, str], credential: object, user: User | None) -> Passkey:
+    """The passkey the browser's answer to the spent challenge ``kept`` makes, not yet
+    stored (nor given an account); PasskeyError if the answer does not hold."""
     challenge = base64url_to_bytes(kept["challenge"])
     rp_id, origin = relying_party()
     try:
@@ -174,8 +213,7 @@ def add_passkey(user: User, credential: object) -> Passkey:
     if len(credential_id) > 1400:
         raise PasskeyError(BAD_ANSWER, "invalid", user=user)
     transports = " ".join(t.value for t in parsed.response.transports or [])
-    passkey = Passkey(
-        user_id=user.id,
+    return Passkey(
         credential_id=credential_id,
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
@@ -183,17 +221,6 @@ def add_passkey(user: User, credential: object) -> Passkey:
         user_handle=base64url_to_bytes(kept["handle"]),
         name=kept.get("name") or clean_name(None),
     )
-    try:
-        # A savepoint keeps the request's transaction usable for the failure's audit event.
-        with db.session.begin_nested():
-            db.session.add(passkey)
-            db.session.flush()
-    except IntegrityError as error:
-        if is_unique_violation(error):
-            raise PasskeyError(ALREADY_ADDED, "duplicate", user=user) from None
-        raise
-    record_passkey_event("user.passkey_added", user, passkey)
-    return passkey
 
 
 def sign_in_options() -> dict[str, Any]:
@@ -265,10 +292,20 @@ def rename_passkey(user: User, passkey: Passkey, name: str) -> None:
 
 
 def remove_passkey(user: User, passkey: Passkey, password: str) -> None:
-    """Remove ``passkey`` once the person's password is checked again."""
-    if not verify_password(user.password_hash, password):
-        raise PasskeyError("Your password is not correct.", "password", field="password")
+    """Remove ``passkey`` once the person proved again who they are (``reauth``); never the
+    last passkey of an account without a password, which would then have no way in."""
+    problem = reauthentication_problem(user, password)
+    if problem:
+        raise PasskeyError(problem, "password", field="password")
     _refuse_if_ruled_out(user)
+    # The account's row is locked first (PostgreSQL; SQLite runs one writer at a time) so
+    # that two removals at once cannot each leave the other passkey as "the last one".
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    others = sa.select(sa.func.count(Passkey.id)).where(
+        Passkey.user_id == user.id, Passkey.id != passkey.id
+    )
+    if not user.has_password and not db.session.scalar(others):
+        raise PasskeyError(LAST_WAY_IN, "last_passkey", field="password")
     record_passkey_event("user.passkey_removed", user, passkey)
     db.session.delete(passkey)
     db.session.flush()

@@ -20,6 +20,7 @@ from plugin.accounts.passwords import (
     password_problem,
     verify_password,
 )
+from plugin.accounts.reauth import WRONG_CURRENT_PASSWORD, reauthentication_problem
 from plugin.accounts.sessions import end_sessions
 from plugin.audit.services import record
 from plugin.clock import utcnow
@@ -42,6 +43,10 @@ class AccountError(ValueError):
     """A refused account operation; the message is safe to show to the person."""
 
 
+class NotReauthenticated(AccountError):
+    """The person did not prove again who they are (``plugin.accounts.reauth``)."""
+
+
 class EmailTaken(AccountError):
     """The email already belongs to an account (the sign-up page words this generically)."""
 
@@ -56,7 +61,7 @@ def get_user_by_email(email: str) -> User | None:
 
 def create_user(
     email: str,
-    password: str,
+    password: str | None,
     *,
     is_admin: bool = False,
     actor: User | None = None,
@@ -64,14 +69,19 @@ def create_user(
 ) -> User:
     """Create an account, or raise AccountError (bad email, weak password, email taken).
 
-    Audited as ``user.created`` when an admin (``actor``) or the CLI (``by_operator``) made it,
-    as ``user.signup`` when the person signed up.
+    ``password`` None makes an account without one, which signs in with the passkey its
+    caller adds in the same transaction (``plugin.accounts.passkey_signup``). Audited as
+    ``user.created`` when an admin (``actor``) or the CLI (``by_operator``) made it, as
+    ``user.signup`` when the person signed up.
     """
     email = normalize_email(email)
-    problem = email_problem(email) or password_problem(password, email)
+    problem = email_problem(email)
+    if password is not None:
+        problem = problem or password_problem(password, email)
     if problem:
         raise AccountError(problem)
-    user = User(email=email, password_hash=hash_password(password), is_admin=is_admin)
+    password_hash = hash_password(password) if password is not None else None
+    user = User(email=email, password_hash=password_hash, is_admin=is_admin)
     try:
         # A savepoint keeps the caller's transaction usable when two sign-ups race.
         with db.session.begin_nested():
@@ -87,6 +97,7 @@ def create_user(
         subject=f"user:{user.id}",
         email=email,
         admin=is_admin,
+        method="password" if password is not None else "passkey",
     )
     return user
 
@@ -94,7 +105,9 @@ def create_user(
 def authenticate(email: str, password: str) -> User | None:
     """Return the user for a correct email and password, else None; same work either way."""
     user = get_user_by_email(email)
-    if user is None:
+    if user is None or user.password_hash is None:
+        # An unknown email, and an account that signs in only with passkeys, are refused as
+        # a wrong password is, after the same Argon2 work.
         verify_password(DUMMY_HASH, password)
         return None
     if not verify_password(user.password_hash, password) or user.is_disabled:
@@ -105,14 +118,21 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def change_password(user: User, current: str, new: str, *, keep_session_id: int | None) -> None:
-    """Change the password after checking the current one; end every other session."""
-    if not verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not correct.")
+    """Change the password after checking the current one, or set the first password of an
+    account without one after its recent passkey sign-in (``reauth``); end other sessions."""
+    problem = reauthentication_problem(user, current, wrong=WRONG_CURRENT_PASSWORD)
+    if problem:
+        raise NotReauthenticated(problem)
     problem = password_problem(new, user.email)
     if problem:
         raise AccountError(problem)
+    first = not user.has_password
     set_password(user, new, keep_session_id=keep_session_id)
-    record("user.password_changed", actor=user, subject=f"user:{user.id}")
+    record(
+        "user.password_set" if first else "user.password_changed",
+        actor=user,
+        subject=f"user:{user.id}",
+    )
 
 
 def set_password(user: User, new: str, *, keep_session_id: int | None = None) -> None:

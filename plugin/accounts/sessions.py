@@ -7,7 +7,7 @@ even for a copied cookie, and works across any number of workers and hosts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
@@ -42,20 +42,24 @@ def login_user(user: User, *, method: str = "password") -> None:
         db.session.execute(sa.delete(UserSession).where(UserSession.sid_hash == digest(previous)))
     session.clear()
     sid = new_secret()
+    now = utcnow()
     db.session.add(
         UserSession(
             user_id=user.id,
             sid_hash=digest(sid),
+            created_at=now,
+            last_seen_at=now,
             ip=(request.remote_addr or "")[:64] or None,
             user_agent=(request.user_agent.string or "")[:255] or None,
             signed_in_with=method,
         )
     )
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     session[SESSION_KEY] = sid
     session.permanent = True
     g.current_user = user
     g.signed_in_with = method
+    g.signed_in_at = now
 
 
 def logout_user() -> None:
@@ -79,6 +83,14 @@ def signed_in_with() -> str | None:
         return None
     method: str | None = g.get("signed_in_with")
     return method
+
+
+def signed_in_at() -> datetime | None:
+    """When this request's session was signed in (its row's ``created_at``); None if not."""
+    if get_current_user() is None:
+        return None
+    moment: datetime | None = g.get("signed_in_at")
+    return moment
 
 
 def get_current_user() -> User | None:
@@ -112,6 +124,7 @@ def get_current_user() -> User | None:
     g.current_user = user
     g.current_session_id = user_session.id
     g.signed_in_with = user_session.signed_in_with
+    g.signed_in_at = user_session.created_at
     return user
 
 

@@ -56,6 +56,19 @@ def password_check_limit(scope: str) -> RouteLimit:
     )
 
 
+def signup_limit() -> RouteLimit:
+    """``SIGNUP_RATE_LIMIT`` per address, one count shared by every way of signing up (the
+    password form, and asking to sign up with a passkey), so neither tells more often than
+    the other whether an address is taken."""
+    return limiter.shared_limit(
+        text_setting("SIGNUP_RATE_LIMIT"),
+        scope="signup-ip",
+        methods=["POST"],
+        key_func=get_remote_address,
+        error_message=TOO_MANY,
+    )
+
+
 def _email() -> str:
     return normalize_email(request.form.get("email", ""))[:254]
 

@@ -38,6 +38,7 @@ from plugin.accounts.models import User, UserSession
 from plugin.accounts.pages import FORM_EXPIRED, TOO_MANY
 from plugin.accounts.pages import next_target as _next_target
 from plugin.accounts.pages import see_other as _see_other
+from plugin.accounts.reauth import reauthentication_for
 from plugin.accounts.services import (
     AccountError,
     EmailTaken,
@@ -67,6 +68,7 @@ from plugin.accounts.throttle import (
     password_check_limit,
     remember_device,
     shown_again,
+    signup_limit,
 )
 from plugin.audit.services import record
 from plugin.config import text_setting
@@ -76,6 +78,7 @@ from plugin.extensions import db, limiter
 bp = Blueprint("accounts", __name__)
 
 LOGIN_FAILED = "The email or password is not correct."
+WELCOME = "Welcome! Your account is ready."
 SIGNUP_REFUSED = (
     "We could not create an account with this email. If you already have one, log in instead."
 )
@@ -178,13 +181,7 @@ def _signup_page(form: SignupForm, next_target: str | None) -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(
-    text_setting("SIGNUP_RATE_LIMIT"),
-    methods=["POST"],
-    key_func=get_remote_address,
-    error_message=TOO_MANY,
-    scope="signup-ip",
-)
+@signup_limit()
 def signup() -> ResponseReturnValue:
     next_target = _next_target()
     form = SignupForm(next=next_target)
@@ -202,15 +199,16 @@ def signup() -> ResponseReturnValue:
         else:
             login_user(user)
             commit()
-            flash("Welcome! Your account is ready.", "success")
-            _send_first_verification(user, next_target)
+            flash(WELCOME, "success")
+            send_first_verification(user, next_target)
             response = _see_other(safe_next(next_target))
             remember_device(response, user.email)
             return response
     return _signup_page(form, next_target)
 
 
-def _send_first_verification(user: User, next_target: str | None) -> None:
+def send_first_verification(user: User, next_target: str | None) -> None:
+    """E-mail a new account the link that verifies its address, and say whether it went."""
     try:
         sent = send_verification(user, return_to=next_target)
     except AccountError:
@@ -253,6 +251,7 @@ def account_page(
     return render_template(
         "accounts/account.html",
         user=user,
+        reauth=reauthentication_for(user, url_for("accounts.account")),
         password_form=password_form or ChangePasswordForm(user.email),
         email_form=email_form or ChangeEmailForm(),
         delete_form=delete_form or DeleteAccountForm(),
@@ -279,6 +278,7 @@ def account_password() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return account_page(form)
     method = signed_in_with() or "password"
+    first = not user.has_password
     try:
         # Every session ends, this one included; a fresh one replaces it below, so a copy
         # of the old cookie is worthless too.
@@ -292,10 +292,12 @@ def account_password() -> ResponseReturnValue:
     # Signed in with a passkey, still: the admin area's passkey rule keeps holding.
     login_user(user, method=method)
     commit()
-    flash(
-        "Your password is changed. Any other signed-in browsers were signed out. " + TOKENS_REVOKED,
-        "success",
+    done = (
+        "Your password is set: you can log in with it too."
+        if first
+        else "Your password is changed."
     )
+    flash(f"{done} Any other signed-in browsers were signed out. {TOKENS_REVOKED}", "success")
     _notify_password_changed(user)
     return _see_other(url_for("accounts.account"))
 
@@ -342,5 +344,9 @@ def reset_password(token: str) -> ResponseReturnValue:
             return _see_other(url_for("accounts.login", next=safe_next(return_to, "") or None))
     owner = db.get_or_404(User, reset.user_id)
     return render_template(
-        "accounts/reset.html", form=form, email=owner.email, password_hint=PASSWORD_HINT
+        "accounts/reset.html",
+        form=form,
+        email=owner.email,
+        first=not owner.has_password,
+        password_hint=PASSWORD_HINT,
     )

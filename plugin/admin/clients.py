@@ -6,7 +6,7 @@ from flask import current_app, flash, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 
-from plugin.accounts.passwords import verify_password
+from plugin.accounts.reauth import reauthentication_for, reauthentication_problem
 from plugin.accounts.sessions import admin_required, get_current_user, signed_in_user
 from plugin.admin import reveal
 from plugin.admin.common import bp, no_store, see_other
@@ -134,6 +134,9 @@ def _detail_page(
             client=client,
             form=form,
             reauth=reauth or ReauthForm(),
+            reauthentication=reauthentication_for(
+                signed_in_user(), url_for("admin.client_detail", client_id=client.id)
+            ),
             button=ConfirmForm(),
             grants=active_grant_counts().get(client.id, 0),
             error=error,
@@ -187,15 +190,16 @@ def client_rotate_secret(client_id: int) -> ResponseReturnValue:
     reauth = ReauthForm()
     if not reauth.validate_on_submit():
         return _detail_page(client, reauth=reauth, status=400)
-    if not verify_password(admin.password_hash, reauth.password.data):
+    problem = reauthentication_problem(admin, reauth.password.data, wrong=WRONG_PASSWORD)
+    if problem:
         record(
             "client.secret_rotation_refused",
             actor=admin,
             subject=f"client:{client.client_id}",
-            reason="wrong password",
+            reason="wrong password" if admin.has_password else "no recent passkey sign-in",
         )
         commit()
-        reauth.password.errors.append(WRONG_PASSWORD)
+        reauth.password.errors.append(problem)
         return _detail_page(client, reauth=reauth, status=400)
     try:
         secret = rotate_client_secret(client, actor=admin)

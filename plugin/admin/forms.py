@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,8 +16,9 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from plugin.accounts.forms import reauth_password
 from plugin.oauth.scopes import ordered, scopes
 from plugin.validators import multi_line, single_line
 
@@ -58,7 +58,7 @@ class ClientForm(FlaskForm):
 class ReauthForm(FlaskForm):
     """Asks the admin's own password again before a sensitive action."""
 
-    password = PasswordField("Your current password", validators=[InputRequired()])
+    password = reauth_password("Your current password")
 
 
 class ConfirmForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask import current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from plugin.accounts.models import User
+from plugin.accounts.passkeys import passkey_counts
 from plugin.accounts.services import (
     AccountError,
     create_password_reset,
@@ -32,13 +33,19 @@ def users() -> ResponseReturnValue:
     search = "".join(ch for ch in request.args.get("q", "") if ord(ch) >= 32).strip()[:254]
     number = query_int(request.args.get("page"), 1) or 1
     page = search_users(search, page=number, per_page=PER_PAGE)
-    return render_template("admin/users.html", page=page, search=search)
+    passkeys = passkey_counts([user.id for user in page.items])
+    return render_template("admin/users.html", page=page, search=search, passkeys=passkeys)
 
 
 def _user_page(user: User, *, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     return (
         render_template(
-            "admin/user.html", user=user, form=ConfirmForm(), error=error, me=get_current_user()
+            "admin/user.html",
+            user=user,
+            passkeys=passkey_counts([user.id]).get(user.id, 0),
+            form=ConfirmForm(),
+            error=error,
+            me=get_current_user(),
         ),
         status,
     )

@@ -136,8 +136,9 @@ class SoftPasskey:
 
 
 class PasskeyActions:
-    """Add a passkey and sign in with one through the site's real JSON steps, as
-    static/passkeys.js does: options, the authenticator's answer, then the verification."""
+    """Sign up with a passkey, add one and sign in with one through the site's real JSON
+    steps, as static/passkeys.js does: options, the authenticator's answer, then the
+    verification."""
 
     def __init__(self, client) -> None:
         self.client = client
@@ -158,6 +159,17 @@ class PasskeyActions:
         assert options.status_code == 200, options.get_json()
         credential = passkey.create(options.get_json()["options"], **answer)
         return self.post("/account/passkeys", {"credential": credential}, token)
+
+    def signup_options(self, email: str, token: str | None = None):
+        return self.post("/signup/passkey/options", {"email": email}, token, page="/signup")
+
+    def sign_up(self, passkey: SoftPasskey, email: str, next: str | None = None, **answer: Any):
+        """Sign up with ``passkey`` alone, as the sign-up page's "Sign up with a passkey"."""
+        token = self.csrf("/signup")
+        options = self.signup_options(email, token)
+        assert options.status_code == 200, options.get_json()
+        credential = passkey.create(options.get_json()["options"], **answer)
+        return self.post("/signup/passkey", {"credential": credential, "next": next}, token)
 
     def login_options(self, token: str | None = None) -> dict[str, Any]:
         response = self.post("/login/passkey/options", {}, token)
