@@ -130,3 +130,43 @@ def test_the_passkey_pages_fit_a_phone_screen(live_server, base, page, authentic
         page.goto(base + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
+
+
+def test_sign_up_with_a_passkey_during_an_install_then_allow(
+    app, live_server, base, page, authenticator
+):
+    cdp, authenticator_id = authenticator
+    chatgpt = make_oauth_client(app)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": chatgpt.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "todos:read todos:write",
+            "state": "install-new",
+        }
+    )
+    page.goto(f"{base}/oauth/authorize?{query}")
+    page.get_by_role("link", name="Create an account").click()
+    expect(page.get_by_text("Create an account to continue to ChatGPT.")).to_be_visible()
+
+    # No address yet: the refusal sits beside the email field, and no passkey is made.
+    page.get_by_role("button", name="Sign up with a passkey").click()
+    expect(page.locator("#email-error")).to_have_text("This field is required.")
+    page.shots("passkey-signup-needs-an-address")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_role("button", name="Sign up with a passkey").click()
+
+    allow = page.get_by_role("button", name="Allow", exact=True)
+    expect(allow).to_be_visible()
+    expect(page.locator("main")).to_contain_text("ChatGPT")
+    expect(page.get_by_text("Welcome! Your account is ready.")).to_be_visible()
+    page.shots("consent-after-passkey-signup")
+    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})[
+        "credentials"
+    ]
+    assert credential["isResidentCredential"] and credential["rpId"] == "localhost"
+    with page.expect_request(lambda request: request.url.startswith(REDIRECT_URI)) as sent:
+        allow.click()
+    params = parse_qs(urlsplit(sent.value.url).query)
+    assert params["state"] == ["install-new"] and params["code"][0]
