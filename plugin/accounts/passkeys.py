@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -298,17 +299,22 @@ def remove_passkey(user: User, passkey: Passkey, password: str) -> None:
     if problem:
         raise PasskeyError(problem, "password", field="password")
     _refuse_if_ruled_out(user)
-    # The account's row is locked first (PostgreSQL; SQLite runs one writer at a time) so
-    # that two removals at once cannot each leave the other passkey as "the last one".
+    # Two removals at once must not each leave the other passkey as "the last one": the
+    # account's row is locked first (PostgreSQL; SQLite runs one writer at a time) and the
+    # DELETE itself re-checks that another passkey remains.
     db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
-    others = sa.select(sa.func.count(Passkey.id)).where(
-        Passkey.user_id == user.id, Passkey.id != passkey.id
-    )
-    if not user.has_password and not db.session.scalar(others):
+    statement = sa.delete(Passkey).where(Passkey.id == passkey.id)
+    if not user.has_password:
+        another = aliased(Passkey)
+        statement = statement.where(
+            sa.select(another.id)
+            .where(another.user_id == user.id, another.id != passkey.id)
+            .exists()
+        )
+    if rows_affected(statement, synchronize=False) != 1 and not user.has_password:
         raise PasskeyError(LAST_WAY_IN, "last_passkey", field="password")
     record_passkey_event("user.passkey_removed", user, passkey)
-    db.session.delete(passkey)
-    db.session.flush()
+    db.session.expunge(passkey)
 
 
 def record_passkey_event(event: str, user: User, passkey: Passkey, **details: Any) -> None:

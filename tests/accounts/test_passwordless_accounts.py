@@ -5,6 +5,7 @@ sign-in wherever others type their password; the last passkey is never removed."
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -391,3 +392,36 @@ def test_admins_see_how_each_account_signs_in(app, client, key, admin_user):
     assert "1 passkey (no password)" in listing and ">Password<" in listing
     detail = client.get(f"/admin/users/{_person(app).id}").get_data(as_text=True)
     assert "1 passkey (no password)" in detail and "sets its first" in detail
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_two_removals_at_once_leave_one_passkey(app, client, key, passkeys, round_):
+    second = SoftPasskey()
+    assert passkeys.add(second, "Phone").status_code == 200
+    other = app.test_client()
+    assert PasskeyActions(other).sign_in(second).status_code == 200
+    with app.app_context():
+        ids = db.session.scalars(sa.select(Passkey.id).order_by(Passkey.id)).all()
+    posts = []
+    for http, passkey_id in zip((client, other), ids, strict=True):
+        token = csrf_token_from(http.get("/account").get_data(as_text=True))
+        posts.append((http, f"/account/passkeys/{passkey_id}/remove", token))
+    start = threading.Barrier(len(posts))
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def post(http, path: str, token: str) -> None:
+        try:
+            start.wait()
+            statuses.append(http.post(path, data={"csrf_token": token}).status_code)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=post, args=args) for args in posts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(statuses) == [200, 303]  # one removed, the other refused as the last one
+    assert _count(app, Passkey) == 1
