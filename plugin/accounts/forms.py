@@ -137,7 +137,9 @@ class DeleteAccountForm(FlaskForm):
 class AddPasskeyForm(FlaskForm):
     """The name a new passkey gets; the browser's prompt (static/passkeys.js) does the rest."""
 
-    name = StringField("Name for this passkey", validators=[Optional(), Length(max=100)])
+    name = StringField(
+        "Name for this passkey", validators=[Optional(), Length(max=100), single_line]
+    )
 
 
 class RenamePasskeyForm(FlaskForm):
