@@ -4,6 +4,7 @@ tokens through the same services the app uses."""
 from __future__ import annotations
 
 import re
+import threading
 
 from plugin.extensions import db
 
@@ -95,3 +96,26 @@ def make_token(
         )
         db.session.commit()
         return body
+
+
+def post_at_once(posts) -> list[int]:
+    """POST each ``(test_client, path, csrf_token)`` from its own thread, all released at
+    once (a race), and return the statuses in the order they finished."""
+    start = threading.Barrier(len(posts))
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def post(http, path: str, token: str) -> None:
+        try:
+            start.wait()
+            statuses.append(http.post(path, data={"csrf_token": token}).status_code)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=post, args=args) for args in posts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return statuses

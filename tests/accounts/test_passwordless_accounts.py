@@ -5,7 +5,6 @@ sign-in wherever others type their password; the last passkey is never removed."
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -20,7 +19,7 @@ from plugin.extensions import db
 from plugin.mail.models import MailMessage
 from tests.accounts.account_helpers import audit_events, is_signed_in, user_count, without_tokens
 from tests.accounts.passkey_helpers import PasskeyActions, SoftPasskey
-from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
+from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user, post_at_once
 
 EMAIL = "keys.only@example.com"
 NEW = "my first password at last"
@@ -406,22 +405,6 @@ def test_two_removals_at_once_leave_one_passkey(app, client, key, passkeys, roun
     for http, passkey_id in zip((client, other), ids, strict=True):
         token = csrf_token_from(http.get("/account").get_data(as_text=True))
         posts.append((http, f"/account/passkeys/{passkey_id}/remove", token))
-    start = threading.Barrier(len(posts))
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def post(http, path: str, token: str) -> None:
-        try:
-            start.wait()
-            statuses.append(http.post(path, data={"csrf_token": token}).status_code)
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=post, args=args) for args in posts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    statuses = post_at_once(posts)
     assert sorted(statuses) == [200, 303]  # one removed, the other refused as the last one
     assert _count(app, Passkey) == 1

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from plugin.accounts.models import User
 from plugin.extensions import db
-from tests.helpers import AuthActions, csrf_token_from, make_user
+from tests.helpers import AuthActions, csrf_token_from, make_user, post_at_once
 
 ROUNDS = 6
 
@@ -31,24 +29,7 @@ def race(app, action: str) -> list[int]:
         assert AuthActions(http).login(actor.email).status_code == 303
         token = csrf_token_from(http.get(f"/admin/users/{target.id}").get_data(as_text=True))
         pairs.append((http, f"/admin/users/{target.id}/{action}", token))
-    start = threading.Barrier(len(pairs))
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def post(http, path: str, token: str) -> None:
-        try:
-            start.wait()
-            statuses.append(http.post(path, data={"csrf_token": token}).status_code)
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=post, args=pair) for pair in pairs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return statuses
+    return post_at_once(pairs)
 
 
 @pytest.mark.parametrize("action", ["admin/remove", "disable"])
