@@ -77,10 +77,17 @@ def build(db_kind: str, url: str, folder: Path, stored_tokens: int, pool: int):
 
 
 def scenarios(app, peer, seeded, refresh, mcp_token, peer_tokens, basic) -> dict[str, Callable]:
+    return calls_for(app, peer, seeded.access_tokens[0], peer_tokens[0], mcp_token, refresh, basic)
+
+
+def calls_for(
+    app, peer, access_token: str, peer_token: str, mcp_token: str, refresh: list[str], basic: str
+) -> dict[str, Callable]:
+    """One call per scenario on the test clients (bench/instructions.py measures the same)."""
     client, peer_client = app.test_client(), peer.test_client()
     bare = bare_app.app.test_client()
-    bearer = {"Authorization": f"Bearer {seeded.access_tokens[0]}"}
-    pool = iter(refresh)
+    bearer = {"Authorization": f"Bearer {access_token}"}
+    pool = iter(refresh)  # each refresh token works once
 
     def refresh_grant():
         return client.post(
@@ -92,7 +99,7 @@ def scenarios(app, peer, seeded, refresh, mcp_token, peer_tokens, basic) -> dict
     return {
         "bare": lambda: bare.get("/"),
         "peer /api/me": lambda: peer_client.get(
-            "/api/me", headers={"Authorization": f"Bearer {peer_tokens[0]}"}
+            "/api/me", headers={"Authorization": f"Bearer {peer_token}"}
         ),
         "getMe": lambda: client.get("/api/me", headers=bearer),
         "listTodos": lambda: client.get("/api/todos", headers=bearer),

@@ -86,8 +86,7 @@ def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> No
         }
     )
     import authlib_peer
-    import bare_app
-    from cpu_per_request import MCP_HEADERS, MCP_LIST_TODOS
+    from cpu_per_request import calls_for
 
     from plugin import create_app
 
@@ -98,30 +97,16 @@ def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> No
             "PLUGIN_BASE_URL": BASE_URL,
         }
     )
-    client = app.test_client()
-    bearer = {"Authorization": f"Bearer {facts['access_token']}"}
     basic = base64.b64encode(":".join(facts["basic"]).encode()).decode()
-    pool = iter(facts["refresh"][offset:])  # each refresh token works once
-    peer = authlib_peer.create_app(facts["url"]).test_client()
-    bare = bare_app.app.test_client()
-    table = {
-        "bare": lambda: bare.get("/"),
-        "peer /api/me": lambda: peer.get(
-            "/api/me", headers={"Authorization": f"Bearer {facts['peer_token']}"}
-        ),
-        "getMe": lambda: client.get("/api/me", headers=bearer),
-        "listTodos": lambda: client.get("/api/todos", headers=bearer),
-        "mcp listTodos": lambda: client.post(
-            "/mcp",
-            data=MCP_LIST_TODOS,
-            headers={**MCP_HEADERS, "Authorization": f"Bearer {facts['mcp_token']}"},
-        ),
-        "refresh grant": lambda: client.post(
-            "/oauth/token",
-            headers={"Authorization": f"Basic {basic}"},
-            data={"grant_type": "refresh_token", "refresh_token": next(pool)},
-        ),
-    }
+    table = calls_for(
+        app,
+        authlib_peer.create_app(facts["url"]),
+        facts["access_token"],
+        facts["peer_token"],
+        facts["mcp_token"],
+        facts["refresh"][offset:],
+        basic,
+    )
     for scenario in scenarios:
         call = table[scenario]
         for _ in range(20):
