@@ -20,7 +20,7 @@ from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
 from plugin.mcp.exchange import Body
 from plugin.oauth.resources import mcp_resource, require_resource_token
-from plugin.web import public_url
+from plugin.web import public_url, request_header
 
 EXTENSION = "plugin.mcp.server"
 
@@ -63,7 +63,7 @@ def _answer(body: Body) -> Response:
 
 def _origin_allowed() -> bool:
     # Browsers send Origin; an MCP client's server-side calls usually do not.
-    origin = request.headers.get("Origin")
+    origin = request_header("Origin")
     if not origin:
         return True
     own = public_url().rstrip("/")
