@@ -1,4 +1,4 @@
-"""Write and read audit events. Callers flush; the request or command commits."""
+"""Write and read audit events. The request or command commits what is written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 
 from plugin.audit.models import AuditEvent
+from plugin.database import insert_row
 from plugin.extensions import db
+from plugin.web import request_header
 
 
 def record(
@@ -18,24 +20,24 @@ def record(
     actor: Any = None,
     subject: str | None = None,
     **details: Any,
-) -> AuditEvent:
-    """Add an audit event; ``actor`` is anything with ``id`` and ``email`` (a user), or None.
+) -> None:
+    """Write an audit event in the current transaction; ``actor`` is anything with ``id`` and
+    ``email`` (a user), or None. The request or command commits it with the rest.
 
     Never pass secrets, codes, tokens or passwords in ``details``.
     """
-    entry = AuditEvent(
-        event=event,
-        actor_id=getattr(actor, "id", None),
-        actor_email=getattr(actor, "email", None),
-        subject=subject,
-        details=details or None,
-    )
+    values: dict[str, Any] = {
+        "event": event,
+        "actor_id": getattr(actor, "id", None),
+        "actor_email": getattr(actor, "email", None),
+        "subject": subject,
+        "details": details or None,
+    }
     if has_request_context():
-        entry.ip = (request.remote_addr or "")[:64] or None
-        entry.user_agent = (request.user_agent.string or "")[:255] or None
-        entry.conversation_id = (request.headers.get("openai-conversation-id") or "")[:128] or None
-    db.session.add(entry)
-    return entry
+        values["ip"] = (request.remote_addr or "")[:64] or None
+        values["user_agent"] = request_header("User-Agent")[:255] or None
+        values["conversation_id"] = request_header("OpenAI-Conversation-ID")[:128] or None
+    insert_row(AuditEvent, values)
 
 
 def query_events(

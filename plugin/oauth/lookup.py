@@ -26,9 +26,11 @@ MAX_TOKEN_LENGTH = 512
 
 def _by_digest(column: sa.orm.InstrumentedAttribute[str | None]) -> sa.Select[OAuthToken]:
     # Built once per kind: every API call runs one, and composing it costs as much as running it.
+    # The client is not joined: every caller has just authenticated one, usually the token's
+    # own, which the session then already holds (another is loaded on first use).
     return (
         sa.select(OAuthToken)
-        .options(joinedload(OAuthToken.user), joinedload(OAuthToken.client))
+        .options(joinedload(OAuthToken.user))
         .where(column == sa.bindparam("digest"))
     )
 
@@ -40,7 +42,7 @@ TOKEN_QUERIES: dict[TokenKind, sa.Select[OAuthToken]] = {
 
 
 def find_token_row(value: str, kind: TokenKind) -> OAuthToken | None:
-    """The stored pair whose ``kind`` value is ``value``, with its user and client loaded."""
+    """The stored pair whose ``kind`` value is ``value``, with its user loaded."""
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
     return db.session.scalar(TOKEN_QUERIES[kind], {"digest": digest(value)})

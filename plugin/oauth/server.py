@@ -116,7 +116,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
             # RFC 8707: the audience chosen at authorization stays with the whole family.
             resource=previous.resource if previous else code.resource if code else None,
         )
-        _note_client_use(request.client, row.issued_at)
+        _note_client_use(request.client, row["issued_at"])
         # The refresh grant seals this answer for a retry (grants.RefreshTokenGrant).
         request.issued_token = token
         traces.token_issued(request, row)
@@ -124,7 +124,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
             "token.refreshed" if previous else "token.issued",
             actor=request.user,
             subject=f"client:{request.client.client_id}",
-            scope=row.scope,
+            scope=row["scope"],
         )
 
 

@@ -17,8 +17,8 @@ from flask import current_app
 
 from plugin.accounts.models import User
 from plugin.clock import utcnow
+from plugin.database import insert_row
 from plugin.digests import digest, new_secret
-from plugin.extensions import db
 from plugin.oauth.models import OAuthClient, OAuthToken
 
 
@@ -43,27 +43,28 @@ def store_tokens(
     family_id: str | None = None,
     authorization_code_id: int | None = None,
     resource: str | None = None,
-) -> OAuthToken:
-    """Store the digests of a token response's values; the values themselves are never kept."""
+) -> dict[str, Any]:
+    """Store the digests of a token response's values (the values themselves are never
+    kept); return the stored row's columns."""
     config = current_app.config
     now = utcnow()
     refresh_token = body.get("refresh_token")
-    row = OAuthToken(
-        client_id=client.id,
-        user_id=user.id,
-        access_token_hash=digest(body["access_token"]),
-        refresh_token_hash=digest(refresh_token) if refresh_token else None,
-        scope=body.get("scope", ""),
-        issued_at=now,
-        access_expires_at=now + timedelta(seconds=config["ACCESS_TOKEN_TTL"]),
-        refresh_expires_at=(
+    row = {
+        "client_id": client.id,
+        "user_id": user.id,
+        "access_token_hash": digest(body["access_token"]),
+        "refresh_token_hash": digest(refresh_token) if refresh_token else None,
+        "scope": body.get("scope", ""),
+        "issued_at": now,
+        "access_expires_at": now + timedelta(seconds=config["ACCESS_TOKEN_TTL"]),
+        "refresh_expires_at": (
             now + timedelta(seconds=config["REFRESH_TOKEN_TTL"]) if refresh_token else None
         ),
-        family_id=family_id or secrets.token_hex(16),
-        authorization_code_id=authorization_code_id,
-        resource=resource,
-    )
-    db.session.add(row)
+        "family_id": family_id or secrets.token_hex(16),
+        "authorization_code_id": authorization_code_id,
+        "resource": resource,
+    }
+    insert_row(OAuthToken, row)
     return row
 
 
@@ -73,7 +74,6 @@ def issue_tokens(
     """Store a new token pair outside any grant (tests, benchmarks, tools); return its body."""
     body = token_response(scope)
     store_tokens(body, client, user, resource=resource)
-    db.session.flush()
     return body
 
 

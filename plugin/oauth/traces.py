@@ -9,6 +9,7 @@ one (codes and states only as digests, for correlation).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ from plugin.oauth.explain import (
     explain_refresh_failure,
 )
 from plugin.oauth.lookup import PresentedToken
-from plugin.oauth.models import OAuthClient, OAuthToken
+from plugin.oauth.models import OAuthClient
 
 REGISTRATION = "registration"
 METADATA = "metadata document"
@@ -255,7 +256,7 @@ def explain_token_error(error: OAuth2Error, grant_type: str | None) -> tuple[str
     return (f"{error.error}: {description}", "Check the token request the client sends.")
 
 
-def token_issued(request_: Any, row: OAuthToken) -> None:
+def token_issued(request_: Any, row: Mapping[str, Any]) -> None:
     if request_.refresh_token is not None:
         return  # refreshes are routine; only a failed one is traced
     user = request_.user
@@ -266,13 +267,13 @@ def token_issued(request_: Any, row: OAuthToken) -> None:
             request_key(),
             details={
                 "client_authentication": getattr(request_, "auth_method", None),
-                "scope": row.scope,
+                "scope": row["scope"],
             },
             facts={
-                "family_id": row.family_id,
+                "family_id": row["family_id"],
                 "user_id": user.id,
                 "user_email": user.email,
-                "audience": row.resource,
+                "audience": row["resource"],
             },
         )
     )
