@@ -22,7 +22,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import authlib_peer
@@ -71,35 +72,56 @@ def build(db_kind: str, url: str, folder: Path, stored_tokens: int, pool: int):
         mcp_token = issue_tokens(client, user, seed.SCOPE, resource=BASE_URL + "/mcp")
         db.session.commit()
     peer = authlib_peer.create_app(url)
-    peer_tokens = authlib_peer.seed(peer, users=10)
+    peer_seeded = authlib_peer.seed(peer, users=10)
+    peer_calls = PeerCalls(
+        peer_seeded.access_tokens[0], peer_seeded.basic, authlib_peer.refresh_pool(peer, pool)
+    )
     basic = base64.b64encode(f"{seeded.client_id}:{seeded.client_secret}".encode()).decode()
-    return app, peer, seeded, refresh, mcp_token["access_token"], peer_tokens, basic, db
+    return app, peer, seeded, refresh, mcp_token["access_token"], peer_calls, basic, db
 
 
-def scenarios(app, peer, seeded, refresh, mcp_token, peer_tokens, basic) -> dict[str, Callable]:
-    return calls_for(app, peer, seeded.access_tokens[0], peer_tokens[0], mcp_token, refresh, basic)
+@dataclass
+class PeerCalls:
+    """What calls to the peer present: a bearer token, client credentials, refresh tokens."""
+
+    access_token: str
+    basic: str
+    refresh: list[str]
+
+
+def scenarios(app, peer, seeded, refresh, mcp_token, peer_calls, basic) -> dict[str, Callable]:
+    return calls_for(app, peer, seeded.access_tokens[0], peer_calls, mcp_token, refresh, basic)
 
 
 def calls_for(
-    app, peer, access_token: str, peer_token: str, mcp_token: str, refresh: list[str], basic: str
+    app,
+    peer,
+    access_token: str,
+    peer_calls: PeerCalls,
+    mcp_token: str,
+    refresh: list[str],
+    basic: str,
 ) -> dict[str, Callable]:
     """One call per scenario on the test clients (bench/instructions.py measures the same)."""
     client, peer_client = app.test_client(), peer.test_client()
     bare = bare_app.app.test_client()
     bearer = {"Authorization": f"Bearer {access_token}"}
-    pool = iter(refresh)  # each refresh token works once
+    peer_bearer = {"Authorization": f"Bearer {peer_calls.access_token}"}
 
-    def refresh_grant():
-        return client.post(
+    def refresh_grant(test_client, credentials: str, pool: Iterator[str]) -> Callable:
+        # Each refresh token works once.
+        return lambda: test_client.post(
             "/oauth/token",
-            headers={"Authorization": f"Basic {basic}"},
+            headers={"Authorization": f"Basic {credentials}"},
             data={"grant_type": "refresh_token", "refresh_token": next(pool)},
         )
 
     return {
         "bare": lambda: bare.get("/"),
-        "peer /api/me": lambda: peer_client.get(
-            "/api/me", headers={"Authorization": f"Bearer {peer_token}"}
+        "peer /api/me": lambda: peer_client.get("/api/me", headers=peer_bearer),
+        "peer /api/todos": lambda: peer_client.get("/api/todos", headers=peer_bearer),
+        "peer refresh grant": refresh_grant(
+            peer_client, peer_calls.basic, iter(peer_calls.refresh)
         ),
         "getMe": lambda: client.get("/api/me", headers=bearer),
         "listTodos": lambda: client.get("/api/todos", headers=bearer),
@@ -108,7 +130,7 @@ def calls_for(
             data=MCP_LIST_TODOS,
             headers={**MCP_HEADERS, "Authorization": f"Bearer {mcp_token}"},
         ),
-        "refresh grant": refresh_grant,
+        "refresh grant": refresh_grant(client, basic, iter(refresh)),
     }
 
 
@@ -125,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PLUGIN_INSTANCE_PATH"] = str(folder / "instance")
         with fresh_database(args.db, folder) as url:
             pool = args.requests * (args.rounds + 1) + 10
-            app, peer, seeded, refresh, mcp, peer_tokens, basic, db = build(
+            app, peer, seeded, refresh, mcp, peer_calls, basic, db = build(
                 args.db, url, folder, args.stored_tokens, pool
             )
-            calls = scenarios(app, peer, seeded, refresh, mcp, peer_tokens, basic)
+            calls = scenarios(app, peer, seeded, refresh, mcp, peer_calls, basic)
             wanted = [
                 name
                 for name in calls

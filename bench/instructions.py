@@ -22,7 +22,16 @@ from pathlib import Path
 
 from server import BASE_URL, ROOT
 
-SCENARIOS = ("bare", "peer /api/me", "getMe", "listTodos", "mcp listTodos", "refresh grant")
+SCENARIOS = (
+    "bare",
+    "peer /api/me",
+    "peer /api/todos",
+    "peer refresh grant",
+    "getMe",
+    "listTodos",
+    "mcp listTodos",
+    "refresh grant",
+)
 
 
 def prepare(folder: Path, pool: int) -> Path:
@@ -56,13 +65,16 @@ def prepare(folder: Path, pool: int) -> Path:
         mcp = issue_tokens(client, user, seed.SCOPE, resource=BASE_URL + "/mcp")
         db.session.commit()
     peer = authlib_peer.create_app(url)
+    peer_seeded = authlib_peer.seed(peer, users=10)
     facts = {
         "url": url,
         "secret_key": env["SECRET_KEY"],
         "instance": str(folder / "instance"),
         "access_token": seeded.access_tokens[0],
         "mcp_token": mcp["access_token"],
-        "peer_token": authlib_peer.seed(peer, users=10)[0],
+        "peer_token": peer_seeded.access_tokens[0],
+        "peer_basic": peer_seeded.basic,
+        "peer_refresh": authlib_peer.refresh_pool(peer, pool),
         "basic": [seeded.client_id, seeded.client_secret],
         "refresh": refresh,
     }
@@ -86,7 +98,7 @@ def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> No
         }
     )
     import authlib_peer
-    from cpu_per_request import calls_for
+    from cpu_per_request import PeerCalls, calls_for
 
     from plugin import create_app
 
@@ -102,7 +114,7 @@ def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> No
         app,
         authlib_peer.create_app(facts["url"]),
         facts["access_token"],
-        facts["peer_token"],
+        PeerCalls(facts["peer_token"], facts["peer_basic"], facts["peer_refresh"][offset:]),
         facts["mcp_token"],
         facts["refresh"][offset:],
         basic,

@@ -226,8 +226,9 @@ class Bench:
         self.seeded = seed.seed_base(self.app, users=s.users, todos_per_user=s.todos_per_user)
         seed.fill_tokens(self.app, self.seeded, SMALL_TOKEN_COUNT)
         self.bearer_file = self._write("bearer.txt", self.seeded.access_tokens)
-        peer_tokens = authlib_peer.seed(authlib_peer.create_app(self.url), users=s.users)
-        self.peer_file = self._write("peer.txt", peer_tokens)
+        self.peer_app = authlib_peer.create_app(self.url)
+        self.peer = authlib_peer.seed(self.peer_app, users=s.users, todos_per_user=s.todos_per_user)
+        self.peer_file = self._write("peer.txt", self.peer.access_tokens)
         for phase in ("small", "large"):
             if phase == "large":
                 started = time.monotonic()
@@ -246,9 +247,22 @@ class Bench:
 
     def _round(self, worker_class: str) -> None:
         s = self.settings
-        self._ceiling(worker_class, "bare Flask", "bench.bare_app:app", "/", self.bearer_file)
-        self._ceiling(
-            worker_class, "peer /api/me", "bench.authlib_peer:app", "/api/me", self.peer_file
+        self._ceilings(
+            worker_class,
+            "bench.bare_app:app",
+            [("bare Flask", "/", "bearer.lua", self.bearer_file)],
+        )
+        peer_refresh = authlib_peer.refresh_pool(self.peer_app, s.refresh_pool)
+        peer_refresh_file = self._write("peer-refresh.txt", peer_refresh)
+        self._ceilings(
+            worker_class,
+            "bench.authlib_peer:app",
+            [
+                ("peer /api/me", "/api/me", "bearer.lua", self.peer_file),
+                ("peer /api/todos", "/api/todos", "bearer.lua", self.peer_file),
+                ("peer refresh grant", "/", "refresh.lua", peer_refresh_file),
+            ],
+            basic=self.peer.basic,
         )
         pool = seed.issue_pool(self.app, self.seeded, s.refresh_pool)
         refresh_file = self._write("refresh.txt", [r for _, r in pool])
@@ -307,16 +321,20 @@ class Bench:
             env["GUNICORN_WORKER_CLASS"] = worker_class
         return gunicorn(app, env, self.folder / f"gunicorn-{self.kind}-{worker_class}.log")
 
-    def _wrk_env(self, tokens: Path) -> dict[str, str]:
-        basic = f"{self.seeded.client_id}:{self.seeded.client_secret}".encode()
+    def _wrk_env(self, tokens: Path, basic: str | None = None) -> dict[str, str]:
+        if basic is None:
+            credentials = f"{self.seeded.client_id}:{self.seeded.client_secret}".encode()
+            basic = base64.b64encode(credentials).decode()
         return {
             **os.environ,
             "BENCH_TOKENS": str(tokens),
             "BENCH_TOOL": "listTodos",
-            "BENCH_BASIC": base64.b64encode(basic).decode(),
+            "BENCH_BASIC": basic,
         }
 
     def _warm_up(self, server: Server, path: str, script: str, tokens: Path) -> None:
+        if script == "refresh.lua":
+            return  # each refresh token works once: the measured run must have them all
         run_wrk(
             server.url + path,
             script,
@@ -325,13 +343,24 @@ class Bench:
             env=self._wrk_env(tokens),
         )
 
-    def _ceiling(self, worker_class: str, scenario: str, app: str, path: str, tokens: Path) -> None:
+    def _ceilings(
+        self,
+        worker_class: str,
+        app: str,
+        runs: list[tuple[str, str, str, Path]],
+        *,
+        basic: str | None = None,
+    ) -> None:
+        """Serve ``app`` and measure its (scenario, path, script, tokens) runs, for the
+        app's rows of this round to be compared with."""
         with self._serve(worker_class, app) as server:
-            self._warm_up(server, path, "bearer.lua", tokens)
-            row = self._measure(
-                server, worker_class, scenario, path, "bearer.lua", tokens=tokens, ceiling=True
-            )
-        self.ceilings[(self.phase, self.round, worker_class, scenario)] = row
+            _, path, script, tokens = runs[0]
+            self._warm_up(server, path, script, tokens)
+            for scenario, path, script, tokens in runs:
+                row = self._measure(
+                    server, worker_class, scenario, path, script, tokens=tokens, basic=basic
+                )
+                self.ceilings[(self.phase, self.round, worker_class, scenario)] = row
 
     def _measure(
         self,
@@ -342,7 +371,7 @@ class Bench:
         script: str,
         *,
         tokens: Path | None = None,
-        ceiling: bool = False,
+        basic: str | None = None,
     ) -> Row:
         load = os.getloadavg()[0]
         cpu_before = server.cpu_seconds()
@@ -351,12 +380,15 @@ class Bench:
             script,
             duration=self.settings.duration,
             connections=self.settings.connections,
-            env=self._wrk_env(tokens or self.bearer_file),
+            env=self._wrk_env(tokens or self.bearer_file, basic),
         )
         cpu = server.cpu_seconds() - cpu_before
-        stored = 0 if ceiling else seed.token_count(self.app)
+        ours = scenario != "bare Flask" and not scenario.startswith("peer ")
+        stored = seed.token_count(self.app) if ours else 0
         bare = self.ceilings.get((self.phase, self.round, worker_class, "bare Flask"))
-        peer = self.ceilings.get((self.phase, self.round, worker_class, "peer /api/me"))
+        peer = self.ceilings.get(
+            (self.phase, self.round, worker_class, report.PEER_SCENARIO.get(scenario, ""))
+        )
         cpu_ms = cpu * 1000 / max(result.requests, 1)
         row = Row(
             self.kind,
