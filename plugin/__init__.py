@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints, error handlers, commands."""
-    app = Flask(
+    from plugin.web import App
+
+    app = App(
         __name__,
         instance_relative_config=True,
         instance_path=instance_path(),

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from inspect import iscoroutinefunction
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plugin.paths import is_path
@@ -17,6 +21,31 @@ CSP = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https:"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+class App(Flask):
+    """Flask, asking once per function whether a view or hook is a coroutine function.
+
+    Flask asks ``inspect.iscoroutinefunction`` about the view and every hook on every request
+    (about fifteen times for an API call), and the answer for a function never changes.
+    """
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if _is_coroutine_function(func):
+            return self.async_to_sync(func)
+        return func
+
+
+# Bounded: a function made anew for each call would otherwise stay referenced here forever.
+@functools.lru_cache(maxsize=1024)
+def _is_coroutine_function(func: Callable[..., Any]) -> bool:
+    return iscoroutinefunction(func)
+
+
+def header_names(headers: Headers) -> frozenset[str]:
+    """The lower-cased names of ``headers``; asking Werkzeug's ``Headers`` about a name it
+    does not hold (``in``, ``setdefault``) raises and catches an exception each time."""
+    return frozenset(name.lower() for name, _ in headers.items())
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -31,7 +60,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         super().save_session(app, session, response)
-        if "Set-Cookie" in response.headers:
+        if "set-cookie" in header_names(response.headers):
             response.headers["Cache-Control"] = "no-store"
 
 
@@ -54,21 +83,24 @@ def _served_over_https() -> bool:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+    present = header_names(headers)
+    defaults = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY")]
     if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", CSP)
         # Preview pages live at unguessable URLs: a referrer would hand them to other sites.
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        defaults += [("Content-Security-Policy", CSP), ("Referrer-Policy", "no-referrer")]
+    https = _served_over_https()
+    if https:
+        defaults.append(("Strict-Transport-Security", HSTS))
+    for name, value in defaults:
+        if name.lower() not in present:
+            headers.add(name, value)
     auth_page = is_path("credentials", request.path)
     if auth_page:
         headers["Referrer-Policy"] = "no-referrer"
-    if auth_page or "Set-Cookie" in headers:
+    if auth_page or "set-cookie" in present:
         headers["Cache-Control"] = "no-store"
-    if _served_over_https():
-        headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.is_secure:
-            _mark_cookies_secure(response)
+    if https and request.is_secure:
+        _mark_cookies_secure(response)
     return response
 
 
