@@ -19,8 +19,8 @@ from flask import Flask
 from plugin.accounts.services import create_user
 from plugin.clock import utcnow
 from plugin.extensions import db
+from plugin.oauth.clients import create_client
 from plugin.oauth.models import OAuthToken
-from plugin.oauth.services import create_client
 from plugin.oauth.tokens import issue_tokens
 from plugin.todos.models import Todo
 from plugin.todos.services import new_share_token

@@ -70,7 +70,7 @@ def make_oauth_client(
     app, name="ChatGPT", redirect_uri=REDIRECT_URI, scope="todos:read todos:write"
 ):
     """Register a confidential client through the same service the admin and CLI use."""
-    from plugin.oauth.services import create_client
+    from plugin.oauth.clients import create_client
 
     with app.app_context():
         row, secret = create_client(name, [redirect_uri], scope)

@@ -17,11 +17,8 @@ from plugin.config import text_setting
 from plugin.connections.services import count_failed
 from plugin.database import commit
 from plugin.extensions import db, limiter
-from plugin.oauth.models import OAuthClient
-from plugin.oauth.scopes import scopes
-from plugin.oauth.services import (
+from plugin.oauth.clients import (
     ClientError,
-    active_grant_counts,
     create_client,
     delete_client,
     list_clients,
@@ -29,6 +26,9 @@ from plugin.oauth.services import (
     set_client_disabled,
     update_client,
 )
+from plugin.oauth.models import OAuthClient
+from plugin.oauth.scopes import scopes
+from plugin.oauth.services import active_grant_counts
 
 CLIENT_GROUPS = (
     ("registered", "Registered here"),

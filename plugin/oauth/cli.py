@@ -11,11 +11,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from plugin.database import commit
-from plugin.oauth.models import OAuthClient
-from plugin.oauth.registration import prune_dynamic_clients
-from plugin.oauth.services import (
+from plugin.oauth.clients import (
     ClientError,
-    active_grant_counts,
     client_as_dict,
     create_client,
     delete_client,
@@ -25,6 +22,9 @@ from plugin.oauth.services import (
     set_client_disabled,
     update_client,
 )
+from plugin.oauth.models import OAuthClient
+from plugin.oauth.registration import prune_dynamic_clients
+from plugin.oauth.services import active_grant_counts
 from plugin.terminal import echo
 
 clients = AppGroup(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from plugin.oauth.clients import is_loopback
 from plugin.oauth.metadata_documents import KNOWN_REDIRECT_HOSTS
 from plugin.oauth.models import OAuthClient
-from plugin.oauth.services import is_loopback
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
 from plugin.oauth import traces
-from plugin.oauth.models import OAuthClient
-from plugin.oauth.scopes import ordered, scopes
-from plugin.oauth.services import (
+from plugin.oauth.clients import (
     MAX_REDIRECT_URIS,
     ClientError,
     delete_client,
     validate_redirect_uri,
 )
+from plugin.oauth.models import OAuthClient
+from plugin.oauth.scopes import ordered, scopes
 from plugin.text import text_problem
 
 GRANT_TYPES = ("authorization_code", "refresh_token")

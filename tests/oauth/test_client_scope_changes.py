@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from plugin.extensions import db
+from plugin.oauth.clients import update_client
 from plugin.oauth.models import Consent, OAuthClient
-from plugin.oauth.services import update_client
 from tests.helpers import make_token
 from tests.oauth.conftest import refresh
 

@@ -23,7 +23,7 @@ def call_mcp(client, token: str | None, method: str = "tools/list", params: dict
 @pytest.fixture
 def public_client(app):
     from plugin.extensions import db
-    from plugin.oauth.services import create_client
+    from plugin.oauth.clients import create_client
 
     class Public:
         redirect_uri = "https://claude.ai/api/mcp/auth_callback"
