@@ -6,6 +6,8 @@ SDK's OAuthClientProvider needs the connector's resource metadata and registrati
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import anyio
 import httpx2
 import pytest
@@ -25,28 +27,35 @@ from tests.production import servers
 MODES = ["legacy", "2026-07-28"]
 
 
-@pytest.fixture
-def served(database_url, tmp_path, monkeypatch):
-    """gunicorn with PLUGIN_BASE_URL set to where it listens, and a person with a client."""
+@pytest.fixture(scope="module")
+def server(database_url, tmp_path_factory) -> Iterator[servers.Gunicorn]:
+    """gunicorn with PLUGIN_BASE_URL set to where it listens, one for this module's tests on
+    each database (each test brings its own person, client and tokens)."""
     port = servers.free_port()
-    monkeypatch.setattr(servers, "free_port", lambda: port)
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    server = servers.Gunicorn(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": servers.SECRET_KEY,
-            "PLUGIN_INSTANCE_PATH": str(instance),
-            "PLUGIN_BASE_URL": f"http://127.0.0.1:{port}",
-        },
-        workers=2,
-    )
+    instance = tmp_path_factory.mktemp("instance")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(servers, "free_port", lambda: port)
+        server = servers.Gunicorn(
+            {
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": servers.SECRET_KEY,
+                "PLUGIN_INSTANCE_PATH": str(instance),
+                "PLUGIN_BASE_URL": f"http://127.0.0.1:{port}",
+            },
+            workers=2,
+        )
+    yield server
+    output = server.stop()
+    assert "Traceback" not in output, output
+
+
+@pytest.fixture
+def served(server, database_url):
+    """The module's server, and a person with a client in a database emptied afterwards."""
     app = create_app(base_config(database_url))
     person = make_user(app)
     client = make_oauth_client(app)
     yield server, app, person, client
-    output = server.stop()
-    assert "Traceback" not in output, output
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
