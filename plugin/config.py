@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import secrets
@@ -15,6 +14,8 @@ from flask import Config, Flask, current_app
 from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from plugin.hosts import is_loopback
 
 
 class ConfigError(Exception):
@@ -256,7 +257,7 @@ def _mail_settings(app: Flask) -> None:
                 "MAIL_URL must look like smtp://user:password@host:587 (STARTTLS), "
                 f"smtps://…:465 (TLS) or smtp+insecure://127.0.0.1:25 (got {_hide_password(url)!r})"
             )
-        if parts.scheme == "smtp+insecure" and not _is_loopback(parts.hostname):
+        if parts.scheme == "smtp+insecure" and not is_loopback(parts.hostname):
             raise ConfigError(
                 "MAIL_URL: smtp+insecure:// (no TLS) is only for a relay on this machine "
                 "(127.0.0.1 or localhost); use smtp:// or smtps://"
@@ -288,15 +289,6 @@ def _mail_settings(app: Flask) -> None:
             "PLUGIN_BASE_URL must be set when e-mail is sent (MAIL_URL), so that links in "
             "messages point at the public site"
         )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _hide_password(url: str) -> str:

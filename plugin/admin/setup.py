@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from plugin.chatgpt.urls import base_url, external_url
-from plugin.oauth.clients import is_loopback
+from plugin.hosts import is_loopback
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.resources import MCP_PATH
 

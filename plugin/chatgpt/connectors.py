@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from plugin.chatgpt.check import check_plugin, parse_document
-from plugin.oauth.clients import is_loopback, list_clients
+from plugin.hosts import is_loopback
+from plugin.oauth.clients import list_clients
 from plugin.oauth.resources import MCP_PATH, PRM_PATH
 
 MANIFEST_PATH = "/.well-known/ai-plugin.json"

@@ -6,7 +6,6 @@ Functions flush; the request or command that called them commits.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from plugin.clock import utcnow
 from plugin.database import rows_affected
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
+from plugin.hosts import is_loopback
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
 from plugin.oauth.scopes import ordered, scopes
 from plugin.oauth.services import live_token, revoke_tokens
@@ -29,15 +29,6 @@ MAX_REDIRECT_URIS = 10
 
 class ClientError(ValueError):
     """A refused client operation; the message is safe to show to an operator."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def validate_redirect_uri(uri: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from plugin.oauth.clients import is_loopback
+from plugin.hosts import is_loopback
 from plugin.oauth.metadata_documents import KNOWN_REDIRECT_HOSTS
 from plugin.oauth.models import OAuthClient
 
