@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.chatgpt.operations import find_operation
+from plugin.api.operations import find_operation
 from tests.helpers import make_token
 from tests.mcp.conftest import mcp_url
 from tests.mcp.mcp_helpers import Mcp
