@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from flask import Flask
@@ -11,6 +13,11 @@ from flask import Flask
 from plugin.config import ConfigError, instance_path, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The built-in features under plugin/, lowest layer first (admin, above them all, comes last).
+FEATURES = ("connections", "accounts", "oauth", "chatgpt", "confirmations", "todos", "mcp")
+# Your own features, folders under plugin/ shaped like todos/: add a name here, e.g. ("notes",).
+EXTRA_FEATURES: tuple[str, ...] = ()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -54,21 +61,23 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Let each feature add its blueprints, scopes, paths and hooks, lowest layer first."""
-    from plugin import (
-        accounts,
-        admin,
-        chatgpt,
-        confirmations,
-        connections,
-        health,
-        mcp,
-        oauth,
-        todos,
-    )
+    from plugin import health
 
     app.register_blueprint(health.bp)
-    for feature in (connections, accounts, oauth, chatgpt, confirmations, todos, mcp, admin):
-        feature.init_app(app)
+    for name in (*FEATURES, *EXTRA_FEATURES, "admin"):
+        _feature(name).init_app(app)
+
+
+def _feature(name: str) -> ModuleType:
+    try:
+        module = import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise  # the feature exists; something it imports does not
+        sys.exit(f"Configuration error: feature {name!r} has no folder plugin/{name}/")
+    if not callable(getattr(module, "init_app", None)):
+        sys.exit(f"Configuration error: feature {name!r} has no init_app(app)")
+    return module
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -104,7 +104,7 @@ FORMATTED = (fields.Email, fields.Url, fields.UUID)
 
 
 def test_every_string_field_of_an_api_input_is_line_or_text(app):
-    from plugin.chatgpt.operations import operations
+    from plugin.api.operations import operations
 
     for registered in operations(app):
         for schema in (registered.operation.query, registered.operation.body):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from plugin.chatgpt.urls import base_url, external_url
+from plugin.api.urls import base_url, external_url
 from plugin.hosts import is_loopback
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.resources import MCP_PATH

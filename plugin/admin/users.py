@@ -20,7 +20,7 @@ from plugin.admin import reveal
 from plugin.admin.common import bp, no_store, query_int, see_other
 from plugin.admin.forms import ConfirmForm
 from plugin.admin.queries import search_users
-from plugin.chatgpt.urls import external_url
+from plugin.api.urls import external_url
 from plugin.database import commit
 from plugin.extensions import db
 

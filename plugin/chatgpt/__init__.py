@@ -1,5 +1,5 @@
-"""What ChatGPT reads: the manifest, the operation registry and OpenAPI document, CORS,
-context headers and ``check``."""
+"""What is ChatGPT's alone: the manifest, the served OpenAPI document, CORS, context headers,
+operator settings and ``check``."""
 
 from __future__ import annotations
 

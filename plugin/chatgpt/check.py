@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,22 +18,14 @@ from openapi_spec_validator import validate as validate_spec
 from openapi_spec_validator.exceptions import OpenAPIError
 from referencing.exceptions import Unresolvable
 
+from plugin.api.checks import Finding
+
 NAME_FOR_MODEL = re.compile(r"[A-Za-z0-9_]{1,50}")
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # Second-level labels under which a country's registrable domains sit (example.co.uk).
 SHARED_SECOND_LEVELS = {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    where: str
-    message: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        return f"{self.severity}: {self.where}: {self.message}"
 
 
 def check_plugin(manifest: Any, document: Any) -> list[Finding]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 from urllib import error, request
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from plugin.chatgpt.check import Finding, check_plugin, parse_document
+from plugin.api.checks import FetchError, Finding, registered_checks
+from plugin.chatgpt.check import check_plugin, parse_document
 from plugin.chatgpt.settings import (
     FLAGS,
     SettingError,
@@ -28,15 +28,6 @@ settings = AppGroup(
 
 MANIFEST_PATH = "/.well-known/ai-plugin.json"
 FETCH_TIMEOUT = 15  # seconds: what ChatGPT allows itself for the manifest and the document
-CHECKS = "plugin.checks"
-# A feature's own lint: given a fetch function (URL -> text, raising FetchError) and the
-# origin, its findings.
-ExtraCheck = Callable[[Callable[[str], str], str], list[Finding]]
-
-
-def register_check(app: Flask, check: ExtraCheck) -> None:
-    """Have ``flask check`` also run ``check`` (features above this one lint their surface)."""
-    app.extensions.setdefault(CHECKS, []).append(check)
 
 
 @settings.command("set")
@@ -110,16 +101,12 @@ def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
     findings = check_plugin(manifest, document)
     if isinstance(manifest, dict) and document is None:
         findings.append(Finding("manifest.api.url", "names no OpenAPI document to fetch"))
-    for extra in current_app.extensions.get(CHECKS, []):
+    for extra in registered_checks(current_app):
         try:
             findings += extra(fetch, origin)
         except FetchError as problem:
             raise click.ClickException(str(problem)) from None
     _report(origin + MANIFEST_PATH, findings, as_json)
-
-
-class FetchError(Exception):
-    pass
 
 
 def _fetch_http(url: str) -> str:

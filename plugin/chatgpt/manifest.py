@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app
 
+from plugin.api.urls import external_url
 from plugin.chatgpt.settings import VERIFICATION_TOKEN, get_setting
-from plugin.chatgpt.urls import external_url
 from plugin.oauth.scopes import scopes
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 
+from plugin.api.openapi import openapi_document
 from plugin.chatgpt import context, cors
 from plugin.chatgpt.manifest import build_manifest
-from plugin.chatgpt.openapi import openapi_document
 from plugin.paths import register_paths
 
 bp = Blueprint("chatgpt", __name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from plugin.chatgpt.fields import UtcDateTime
+from plugin.api.fields import UtcDateTime
 from plugin.confirmations.models import PendingAction
 from plugin.confirmations.services import api_status
 

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from plugin.accounts.models import User
+from plugin.api.urls import external_url
 from plugin.audit.services import record
-from plugin.chatgpt.urls import external_url
 from plugin.clock import utcnow
 from plugin.confirmations.models import PendingAction
 from plugin.database import rows_affected

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from plugin.accounts.sessions import get_current_user, login_required
-from plugin.chatgpt.operations import ApiBlueprint, api_operation
+from plugin.api.operations import ApiBlueprint, api_operation
 from plugin.confirmations import services
 from plugin.confirmations.models import PendingAction
 from plugin.confirmations.schemas import ActionStatusSchema

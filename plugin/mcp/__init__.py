@@ -10,7 +10,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     if not app.config["MCP_ENABLED"]:
         return
-    from plugin.chatgpt.cli import register_check
+    from plugin.api.checks import register_check
     from plugin.mcp import check, server, views
     from plugin.paths import register_paths
 

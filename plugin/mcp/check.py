@@ -1,7 +1,8 @@
 """Lint the MCP side of ``flask check``: tools within the clients' limits, and the metadata chain.
 
 ``check_tools`` reads a ``tools/list`` answer; ``check_metadata`` follows protected-resource
-metadata to the authorization server's. Both return the same ``Finding`` as the plugin check.
+metadata to the authorization server's. Both return the same ``Finding`` as the plugin check
+(plugin/api/checks.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from mcp.shared.tool_name_validation import validate_tool_name
 
-from plugin.chatgpt.check import Finding
-from plugin.chatgpt.cli import FetchError
+from plugin.api.checks import FetchError, Finding
 from plugin.mcp.tools import MAX_TITLE, list_tools
 from plugin.oauth.resources import MCP_PATH, PRM_PATH
 

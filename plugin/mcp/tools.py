@@ -19,8 +19,8 @@ from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
-from plugin.chatgpt.openapi import operation_schemas, path_arguments
-from plugin.chatgpt.operations import (
+from plugin.api.openapi import operation_schemas, path_arguments
+from plugin.api.operations import (
     OperationInputError,
     OperationResult,
     RegisteredOperation,
@@ -29,7 +29,7 @@ from plugin.chatgpt.operations import (
     run_operation,
     schema_instance,
 )
-from plugin.chatgpt.urls import base_url
+from plugin.api.urls import base_url
 from plugin.database import discard_work
 
 EXTENSION = "plugin.mcp.tools"

@@ -14,7 +14,7 @@ import mcp_types as types
 from flask import Blueprint, Response, current_app, request
 from mcp.server.lowlevel.server import Server
 
-from plugin.chatgpt.operations import find_operation, limit_like_api
+from plugin.api.operations import find_operation, limit_like_api
 from plugin.extensions import csrf
 from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server

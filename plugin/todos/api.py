@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import abort
 
+from plugin.api.operations import ApiBlueprint, api_operation
 from plugin.chatgpt.context import chatgpt_context
-from plugin.chatgpt.operations import ApiBlueprint, api_operation
 from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
 from plugin.database import commit

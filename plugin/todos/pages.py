@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from plugin.accounts.sessions import get_current_user
-from plugin.chatgpt.urls import external_url
+from plugin.api.urls import external_url
 from plugin.todos import services
 
 bp = Blueprint("todos_pages", __name__)

@@ -9,8 +9,8 @@ from typing import Any
 from flask import g
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from plugin.chatgpt.fields import UtcDateTime, utc_isoformat
-from plugin.chatgpt.urls import external_url
+from plugin.api.fields import UtcDateTime, utc_isoformat
+from plugin.api.urls import external_url
 from plugin.inputs import MAX_ID
 from plugin.todos.models import Todo
 from plugin.validators import Line, Text

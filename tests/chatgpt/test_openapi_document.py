@@ -7,8 +7,8 @@ import yaml
 from marshmallow import Schema, fields
 from openapi_spec_validator import validate
 
-from plugin.chatgpt.openapi import openapi_path
-from plugin.chatgpt.operations import operations as registry
+from plugin.api.openapi import openapi_path
+from plugin.api.operations import operations as registry
 
 METHODS = ("get", "post", "patch", "put", "delete")
 
@@ -95,7 +95,7 @@ def test_inputs_and_answers_are_documented_from_the_schemas(client):
 def test_a_new_view_is_documented_by_declaring_it(app_config):
     """What docs/extending.md promises: a view, a schema and a scope are enough."""
     from plugin import create_app
-    from plugin.chatgpt.operations import ApiBlueprint, api_operation
+    from plugin.api.operations import ApiBlueprint, api_operation
 
     class GreetingSchema(Schema):
         text = fields.String(required=True)

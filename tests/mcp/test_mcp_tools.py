@@ -7,8 +7,8 @@ import json
 import jsonschema
 import pytest
 
-from plugin.chatgpt.openapi import operation_schemas
-from plugin.chatgpt.operations import operations
+from plugin.api.openapi import operation_schemas
+from plugin.api.operations import operations
 from plugin.confirmations.models import PendingAction
 from plugin.extensions import db
 from plugin.mcp.tools import MAX_TITLE, tool_title

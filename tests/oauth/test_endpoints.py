@@ -26,7 +26,7 @@ def test_introspection_describes_an_active_access_token(client, oauth_client, to
     body = introspect(client, oauth_client, tokens["access_token"]).json
     assert body["active"] is True
     assert body["client_id"] == oauth_client.client_id
-    assert body["scope"] == "todos:read todos:write"
+    assert body["scope"] == tokens["scope"]
     assert body["username"] == user.email
     assert body["exp"] > body["iat"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.oauth.scopes import scopes
 from tests.helpers import make_token
 from tests.oauth.conftest import authorize_url, callback_params, pkce_pair
 
@@ -104,13 +105,14 @@ def test_base_url_decides_the_resource_and_switches_hide_registration(configured
     )
 
 
-def test_mcp_without_a_token_gets_the_challenge(client):
+def test_mcp_without_a_token_gets_the_challenge(app, client):
     response = call_mcp(client, None)
     assert response.status_code == 401
     header = response.headers["WWW-Authenticate"]
     assert header.startswith("Bearer ")
     # Nothing in particular was called: the client is told every scope there is to ask for.
-    assert f'resource_metadata="{PRM}"' in header and 'scope="todos:read todos:write"' in header
+    every_scope = " ".join(scopes(app))
+    assert f'resource_metadata="{PRM}"' in header and f'scope="{every_scope}"' in header
     assert 'error="invalid_token"' in header
 
 
@@ -253,6 +255,9 @@ def test_token_request_naming_another_resource_is_invalid_target(signed_in, clie
     assert response.status_code == 400 and response.json["error"] == "invalid_target"
 
 
-def test_reconnecting_without_scope_grants_the_default_scopes(signed_in, client, public_client):
+def test_reconnecting_without_scope_grants_the_default_scopes(
+    app, signed_in, client, public_client
+):
     tokens = run_flow(signed_in, client, public_client, scope=None).json
-    assert tokens["scope"] == "todos:read todos:write"
+    # A client registered without scopes gets every scope the app has.
+    assert tokens["scope"] == " ".join(scopes(app))

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from plugin.chatgpt.operations import operations, schema_instance
+from plugin.api.operations import operations, schema_instance
 from plugin.extensions import db
 from plugin.todos import services
 from plugin.todos.models import Todo

@@ -16,8 +16,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
-from plugin.chatgpt.operations import ApiOperation, RegisteredOperation, operations
-from plugin.chatgpt.urls import base_url, external_url
+from plugin.api.operations import ApiOperation, RegisteredOperation, operations
+from plugin.api.urls import base_url, external_url
 from plugin.oauth.scopes import scopes
 
 OPENAPI_VERSION = "3.0.1"
