@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import REDIRECT_URI, make_oauth_client
-from tests.oauth.conftest import allow, authorize_url, callback_params, pkce_pair
+from tests.oauth.conftest import allow, authorize_url, callback_params
+from tests.oauth.connector_helpers import desktop_authorize_query, register_desktop_app
 
 LOOPBACKS = [
     "http://127.0.0.1:{port}/callback",
@@ -19,31 +20,9 @@ LOOPBACKS = [
 ]
 
 
-class Request:
-    """What ``authorize_url`` needs: a client id and the redirect URI of this request."""
-
-    def __init__(self, client_id: str, redirect_uri: str) -> None:
-        self.client_id = client_id
-        self.redirect_uri = redirect_uri
-
-
-def register_desktop_app(http, redirect_uri: str) -> str:
-    answer = http.post(
-        "/oauth/register",
-        json={
-            "client_name": "Desk Agent",
-            "redirect_uris": [redirect_uri],
-            "token_endpoint_auth_method": "none",
-        },
-    )
-    assert answer.status_code == 201, answer.json
-    return answer.json["client_id"]
-
-
 def url_for_port(client_id: str, pattern: str, port: int) -> str:
-    _verifier, challenge = pkce_pair()
-    request = Request(client_id, pattern.format(port=port))
-    return authorize_url(request, code_challenge=challenge, code_challenge_method="S256")
+    query, _verifier = desktop_authorize_query(client_id, pattern.format(port=port))
+    return "/oauth/authorize?" + query
 
 
 @pytest.mark.parametrize("pattern", LOOPBACKS)
