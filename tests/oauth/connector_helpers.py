@@ -168,18 +168,20 @@ def client_document(url: str, redirect_uri: str, **extra: Any) -> dict[str, Any]
     }
 
 
+def desktop_registration(redirect_uri: str, name: str = "Desk Agent") -> dict[str, Any]:
+    """The RFC 7591 metadata desktop MCP clients register: public, one callback."""
+    return {
+        "client_name": name,
+        "redirect_uris": [redirect_uri],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    }
+
+
 def register_desktop_app(http, redirect_uri: str, name: str = "Desk Agent") -> str:
-    """Register a public client with ``redirect_uri`` as desktop MCP clients do (RFC 7591)."""
-    answer = http.post(
-        "/oauth/register",
-        json={
-            "client_name": name,
-            "redirect_uris": [redirect_uri],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "none",
-        },
-    )
+    """Register through the test client ``http`` as a desktop client does; the client_id."""
+    answer = http.post("/oauth/register", json=desktop_registration(redirect_uri, name))
     assert answer.status_code == 201, answer.get_data(as_text=True)
     return str(answer.json["client_id"])
 
