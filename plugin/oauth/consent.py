@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from plugin.hosts import is_loopback
+from plugin.hosts import is_loopback, is_loopback_http
 from plugin.oauth.metadata_documents import KNOWN_REDIRECT_HOSTS
 from plugin.oauth.models import OAuthClient
 
@@ -41,12 +41,6 @@ def _port(uri: str | None) -> int | None:
         return None
 
 
-def is_loopback_redirect(redirect_uri: str | None) -> bool:
-    """Whether ``redirect_uri`` sends the code over plain http to a port of this computer."""
-    parts = urlsplit(redirect_uri or "")
-    return parts.scheme == "http" and is_loopback(parts.hostname or "")
-
-
 def asks_every_time(redirect_uri: str | None) -> bool:
     """Whether a code for ``redirect_uri`` needs a page the person saw in this request.
 
@@ -56,4 +50,4 @@ def asks_every_time(redirect_uri: str | None) -> bool:
     code then leaves only through the consent form, whose policy names the loopback origin:
     no other page's ``form-action`` ever has to allow the redirect.
     """
-    return is_loopback_redirect(redirect_uri)
+    return is_loopback_http(redirect_uri)

@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from plugin.clock import utcnow
 from plugin.connections.services import Step, TraceKey, is_known_connected, note
 from plugin.digests import digest
+from plugin.hosts import is_loopback_http
 from plugin.oauth.explain import (
     explain_authorization_error,
     explain_client_failure,
@@ -220,10 +221,8 @@ def authorization_answered(grant: Any, user: Any, location: str) -> None:
 
 def _if_never_exchanged(client: OAuthClient, redirect_uri: str) -> str:
     """What to check when the code sent to ``redirect_uri`` is never exchanged."""
-    from plugin.oauth.consent import is_loopback_redirect
-
     where = urlsplit(redirect_uri)
-    if is_loopback_redirect(redirect_uri):
+    if is_loopback_http(redirect_uri):
         return (
             f"{client.name} is a desktop client waiting on {where.netloc}: the browser could "
             "not reach that loopback callback, or the client stopped waiting before the person "

@@ -24,7 +24,8 @@ from plugin.audit.services import record
 from plugin.config import text_setting
 from plugin.database import commit, discard_work
 from plugin.extensions import csrf, limiter
-from plugin.oauth.consent import asks_every_time, describe_origin, is_loopback_redirect
+from plugin.hosts import is_loopback_http
+from plugin.oauth.consent import asks_every_time, describe_origin
 from plugin.oauth.registration import (
     RegistrationError,
     register_dynamic_client,
@@ -107,7 +108,7 @@ def allow_form_redirect(page: Response, redirect_uri: str | None) -> Response:
     Browsers apply the page's ``form-action`` to where the form's POST redirects; ``https:``
     covers web clients, a loopback callback needs its own origin named.
     """
-    if is_loopback_redirect(redirect_uri):
+    if is_loopback_http(redirect_uri):
         parts = urlsplit(redirect_uri or "")
         page.headers["Content-Security-Policy"] = CSP.replace(
             "form-action 'self' https:", f"form-action 'self' https: http://{parts.netloc}"
