@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import urlsplit
 
 
 def is_loopback(host: str) -> bool:
@@ -13,3 +14,9 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_http(url: str | None) -> bool:
+    """Whether ``url`` is plain http to a port of this machine (a desktop app's callback)."""
+    parts = urlsplit(url or "")
+    return parts.scheme == "http" and is_loopback(parts.hostname or "")

@@ -22,10 +22,10 @@ def format_trace(trace: ConnectionTrace) -> list[str]:
     client = trace.client_name or trace.client_id or "unknown client"
     where = trace.audience or "/api"
     lines = [
-        f"{MARKS.get(trace.outcome, '?')} #{trace.id} {trace.started_at:%Y-%m-%d %H:%M:%S} UTC  "
-        f"{trace.outcome}  {client} ({trace.client_id or '-'})  {who}  for {where}"
+        f"{MARKS.get(trace.status, '?')} #{trace.id} {trace.started_at:%Y-%m-%d %H:%M:%S} UTC  "
+        f"{trace.status}  {client} ({trace.client_id or '-'})  {who}  for {where}"
     ]
-    for step in trace.steps:
+    for step in trace.shown_steps:
         repeated = f" ×{step.repeats}" if step.repeats > 1 else ""
         text = f": {step.reason}" if step.reason else ""
         lines.append(
@@ -46,7 +46,7 @@ def format_trace(trace: ConnectionTrace) -> list[str]:
     show_default=True,
     help="How many of the newest traces to show.",
 )
-@click.option("--failed", is_flag=True, help="Only traces whose newest step failed.")
+@click.option("--failed", is_flag=True, help="Only failed traces (codes never exchanged too).")
 @click.option("--client", help="Only this client_id, or clients whose name contains this.")
 @click.option("--person", help="Only people whose email contains this.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,10 +12,17 @@ from plugin.extensions import Model
 # A trace is "pending" until its first successful API or MCP call ("connected"), and
 # "failed" while its newest step is a failure.
 OUTCOMES = ("pending", "failed", "connected")
+# Clients exchange a code within seconds of receiving it; one still unexchanged after this
+# never reached the client (or the client stopped waiting), and the trace reads as failed.
+UNEXCHANGED_AFTER = timedelta(minutes=2)
 
 
 class TraceStep(Model):
-    """One step of a trace; ``reason`` and ``fix`` are written for the operator."""
+    """One step of a trace; ``reason`` and ``fix`` are written for the operator.
+
+    A successful step's ``fix`` says what to check if the trace stops there (the code step:
+    why a client might never exchange it).
+    """
 
     __tablename__ = "connection_trace_steps"
 
@@ -60,7 +67,51 @@ class ConnectionTrace(Model):
     )
 
     @property
+    def unexchanged_code(self) -> TraceStep | None:
+        """The failure a code amounts to once it has waited ``UNEXCHANGED_AFTER`` in vain
+        (a step shown, never stored)."""
+        if self.outcome != "pending" or not self.code_digest or self.family_id or not self.steps:
+            return None
+        if self.updated_at > utcnow() - UNEXCHANGED_AFTER:
+            return None
+        sent = self.steps[-1]
+        minutes = int(UNEXCHANGED_AFTER.total_seconds() // 60)
+        return TraceStep(
+            step=sent.step,
+            ok=False,
+            reason=(
+                f"code sent, never exchanged: {sent.reason or 'sent'}, and no token request "
+                f"followed within {minutes} minutes"
+            ),
+            fix=sent.fix,
+            details=None,
+            at=sent.at + UNEXCHANGED_AFTER,
+            repeats=1,
+        )
+
+    @property
+    def status(self) -> str:
+        """The outcome as shown: a code never exchanged makes a pending trace failed."""
+        return "failed" if self.unexchanged_code is not None else self.outcome
+
+    @property
+    def shown_steps(self) -> list[TraceStep]:
+        """The stored steps, and the code never exchanged after them if it is one."""
+        stalled = self.unexchanged_code
+        return [*self.steps, stalled] if stalled is not None else list(self.steps)
+
+    @property
     def failure(self) -> TraceStep | None:
         """The newest failed step: the one that broke."""
-        failed = [step for step in self.steps if not step.ok]
+        failed = [step for step in self.shown_steps if not step.ok]
         return failed[-1] if failed else None
+
+
+def unexchanged_clause(now: datetime) -> sa.ColumnElement[bool]:
+    """SQL for ``ConnectionTrace.unexchanged_code is not None``, for filtering."""
+    return sa.and_(
+        ConnectionTrace.outcome == "pending",
+        ConnectionTrace.code_digest.is_not(None),
+        ConnectionTrace.family_id.is_(None),
+        ConnectionTrace.updated_at <= now - UNEXCHANGED_AFTER,
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from plugin.clock import utcnow
-from plugin.connections.models import ConnectionTrace, TraceStep
+from plugin.connections.models import ConnectionTrace, TraceStep, unexchanged_clause
 from plugin.database import commit, discard_work
 from plugin.extensions import db
 
@@ -271,7 +271,13 @@ def query_traces(
                 person.strip().lower(), autoescape=True
             )
         )
-    if outcome:
+    # A code never exchanged counts as failed, though its stored outcome is still pending.
+    stalled = unexchanged_clause(utcnow())
+    if outcome == "failed":
+        statement = statement.where((ConnectionTrace.outcome == "failed") | stalled)
+    elif outcome == "pending":
+        statement = statement.where(ConnectionTrace.outcome == "pending", sa.not_(stalled))
+    elif outcome:
         statement = statement.where(ConnectionTrace.outcome == outcome)
     if before_id is not None:
         statement = statement.where(ConnectionTrace.id < before_id)
@@ -280,9 +286,10 @@ def query_traces(
 
 
 def count_failed(client_id: str) -> int:
-    """How many of the client's kept traces ended failed."""
+    """How many of the client's kept traces ended failed (a code never exchanged included)."""
     statement = sa.select(sa.func.count()).where(
-        ConnectionTrace.client_id == client_id, ConnectionTrace.outcome == "failed"
+        ConnectionTrace.client_id == client_id,
+        (ConnectionTrace.outcome == "failed") | unexchanged_clause(utcnow()),
     )
     return db.session.scalar(statement) or 0
 
@@ -297,7 +304,7 @@ def trace_as_dict(trace: ConnectionTrace) -> dict[str, Any]:
         "id": trace.id,
         "started": _iso(trace.started_at),
         "updated": _iso(trace.updated_at),
-        "outcome": trace.outcome,
+        "outcome": trace.status,
         "client_id": trace.client_id,
         "client_name": trace.client_name,
         "user": trace.user_email,
@@ -315,6 +322,6 @@ def trace_as_dict(trace: ConnectionTrace) -> dict[str, Any]:
                 "repeats": step.repeats,
                 "details": step.details or {},
             }
-            for step in trace.steps
+            for step in trace.shown_steps
         ],
     }

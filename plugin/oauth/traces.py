@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from plugin.clock import utcnow
 from plugin.connections.services import Step, TraceKey, is_known_connected, note
 from plugin.digests import digest
+from plugin.hosts import is_loopback_http
 from plugin.oauth.explain import (
     explain_authorization_error,
     explain_client_failure,
@@ -202,6 +203,7 @@ def authorization_answered(grant: Any, user: Any, location: str) -> None:
                 True,
                 key,
                 reason=f"sent to {grant.redirect_uri}",
+                fix=_if_never_exchanged(grant.client, grant.redirect_uri),
                 facts=people | {"code_digest": digest(codes[0])},
             )
         )
@@ -215,6 +217,23 @@ def authorization_answered(grant: Any, user: Any, location: str) -> None:
                 fix="Nothing to change on the server: the person chose not to connect.",
             )
         )
+
+
+def _if_never_exchanged(client: OAuthClient, redirect_uri: str) -> str:
+    """What to check when the code sent to ``redirect_uri`` is never exchanged."""
+    where = urlsplit(redirect_uri)
+    if is_loopback_http(redirect_uri):
+        return (
+            f"{client.name} is a desktop client waiting on {where.netloc}: the browser could "
+            "not reach that loopback callback, or the client stopped waiting before the person "
+            "finished. Start the connection again from the app and finish it in a browser on "
+            "the same computer while the app waits."
+        )
+    return (
+        f"{client.name} is a web client: its callback at {where.hostname} got the code but "
+        "never called /oauth/token. Check that the client can reach this server's token "
+        "endpoint and sends the code back with the same redirect_uri."
+    )
 
 
 # The token endpoint

@@ -24,7 +24,8 @@ from plugin.audit.services import record
 from plugin.config import text_setting
 from plugin.database import commit, discard_work
 from plugin.extensions import csrf, limiter
-from plugin.oauth.consent import describe_origin
+from plugin.hosts import is_loopback_http
+from plugin.oauth.consent import asks_every_time, describe_origin
 from plugin.oauth.registration import (
     RegistrationError,
     register_dynamic_client,
@@ -76,7 +77,8 @@ def authorize() -> ResponseReturnValue:
         return redirect(url_for("account_email.verification_needed", next=request.full_path))
     client = grant.client
     scope = grant.request.scope or ""
-    if request.method == "GET" and not consent_covers(user, client, scope):
+    allowed_before = consent_covers(user, client, scope)
+    if request.method == "GET" and (not allowed_before or asks_every_time(grant.redirect_uri)):
         page = current_app.make_response(
             render_template(
                 "oauth/consent.html",
@@ -84,6 +86,7 @@ def authorize() -> ResponseReturnValue:
                 scopes=describe(scope),
                 user=user,
                 origin=describe_origin(client, grant.redirect_uri),
+                allowed_before=allowed_before,
             )
         )
         return allow_form_redirect(page, grant.redirect_uri)
@@ -105,8 +108,8 @@ def allow_form_redirect(page: Response, redirect_uri: str | None) -> Response:
     Browsers apply the page's ``form-action`` to where the form's POST redirects; ``https:``
     covers web clients, a loopback callback needs its own origin named.
     """
-    parts = urlsplit(redirect_uri or "")
-    if parts.scheme == "http" and parts.netloc:
+    if is_loopback_http(redirect_uri):
+        parts = urlsplit(redirect_uri or "")
         page.headers["Content-Security-Policy"] = CSP.replace(
             "form-action 'self' https:", f"form-action 'self' https: http://{parts.netloc}"
         )

@@ -166,3 +166,46 @@ def client_document(url: str, redirect_uri: str, **extra: Any) -> dict[str, Any]
         "token_endpoint_auth_method": "none",
         **extra,
     }
+
+
+def desktop_registration(redirect_uri: str, name: str = "Desk Agent") -> dict[str, Any]:
+    """The RFC 7591 metadata desktop MCP clients register: public, one callback."""
+    return {
+        "client_name": name,
+        "redirect_uris": [redirect_uri],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    }
+
+
+def register_desktop_app(http, redirect_uri: str, name: str = "Desk Agent") -> str:
+    """Register through the test client ``http`` as a desktop client does; the client_id."""
+    answer = http.post("/oauth/register", json=desktop_registration(redirect_uri, name))
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return str(answer.json["client_id"])
+
+
+def desktop_authorize_query(
+    client_id: str, redirect_uri: str, state: str = "xyz"
+) -> tuple[str, str]:
+    """The query of a desktop client's authorization request (PKCE), and its verifier."""
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import urlencode
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "todos:read todos:write",
+            "state": state,
+            "code_challenge": challenge.decode(),
+            "code_challenge_method": "S256",
+        }
+    )
+    return query, verifier
