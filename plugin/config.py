@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "PLUGIN_BASE_URL": None,
     "OPENAI_VERIFICATION_TOKEN": None,
+    # Served at /.well-known/openai-apps-challenge for OpenAI's app directory (404 while unset).
+    "OPENAI_APPS_CHALLENGE_TOKEN": None,
     "ACCESS_TOKEN_TTL": 3600,
     "REFRESH_TOKEN_TTL": 2_592_000,
     "AUTH_CODE_TTL": 300,

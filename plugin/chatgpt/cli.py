@@ -23,7 +23,7 @@ from plugin.chatgpt.settings import (
 from plugin.database import commit
 
 settings = AppGroup(
-    "settings", help="Operator settings: the manifest's verification token, admin rules."
+    "settings", help="Operator settings: OpenAI's verification tokens, admin rules."
 )
 
 MANIFEST_PATH = "/.well-known/ai-plugin.json"
@@ -43,8 +43,8 @@ def register_check(app: Flask, check: ExtraCheck) -> None:
 @click.argument("key")
 @click.argument("value")
 def set_command(key: str, value: str) -> None:
-    """Set KEY (openai-verification-token, or require-admin-passkeys on|off) to VALUE; an
-    empty VALUE removes it."""
+    """Set KEY (openai-verification-token, openai-apps-challenge-token, or
+    require-admin-passkeys on|off) to VALUE; an empty VALUE removes it."""
     try:
         stored = set_setting(key, value, actor=None)
     except SettingError as problem:
