@@ -63,11 +63,13 @@ def register_blueprints(app: Flask) -> None:
         health,
         mcp,
         oauth,
+        policies,
         todos,
     )
 
     app.register_blueprint(health.bp)
-    for feature in (connections, accounts, oauth, chatgpt, confirmations, todos, mcp, admin):
+    features = (connections, policies, accounts, oauth, chatgpt, confirmations, todos, mcp, admin)
+    for feature in features:
         feature.init_app(app)
 
 

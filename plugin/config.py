@@ -59,7 +59,10 @@ DEFAULTS: dict[str, Any] = {
         "the item is deleted only after they open it and confirm. Check the outcome with "
         "getActionStatus. Never claim an item was deleted before the status says confirmed."
     ),
-    # The text of /legal; None shows the built-in terms.
+    # Who runs this deployment (a person or company, as verified with the app directories):
+    # the built-in privacy, terms and support pages name it.
+    "PLUGIN_PUBLISHER": None,
+    # The text of /legal; None shows the built-in summary with links to the policy pages.
     "PLUGIN_LEGAL_TEXT": None,
     "CORS_ORIGINS": "https://chat.openai.com https://chatgpt.com",
     "PROXY_FIX_HOPS": 0,
