@@ -80,12 +80,19 @@ def show_command(as_json: bool) -> None:
     is_flag=True,
     help="Replay what ChatGPT and Claude do before anyone signs in; ✔/✘ per step.",
 )
-def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
+@click.option(
+    "--directory",
+    is_flag=True,
+    help="Print what OpenAI's and Anthropic's directory submissions ask for, and what a "
+    "reviewer would reject.",
+)
+def check(base_url: str | None, as_json: bool, connectors: bool, directory: bool) -> None:
     """Lint the manifest and OpenAPI document against ChatGPT's limits.
 
     With BASE_URL the served plugin is fetched over HTTP; without it, this app is asked
     in-process. With --connectors, replay the discovery and registration steps of GPT
-    Actions, ChatGPT apps and Claude connectors instead. Exits 1 when anything would fail.
+    Actions, ChatGPT apps and Claude connectors instead; with --directory, print the values
+    the app directories' submission forms ask for. Exits 1 when anything would fail.
     """
     origin = (base_url or current_app.config["PLUGIN_BASE_URL"] or "http://localhost:5003").rstrip(
         "/"
@@ -96,6 +103,9 @@ def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
         report_connectors(origin, over_http=bool(base_url), as_json=as_json)
         return
     fetch = _fetch_http if base_url else _fetch_in_process
+    if directory:
+        _report_directory(fetch, origin, over_http=bool(base_url), as_json=as_json)
+        return
     try:
         manifest = parse_document(fetch(origin + MANIFEST_PATH))
         api_url = (manifest.get("api") or {}).get("url") if isinstance(manifest, dict) else None
@@ -120,6 +130,21 @@ def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
 
 class FetchError(Exception):
     pass
+
+
+def _report_directory(
+    fetch: Callable[[str], str], origin: str, *, over_http: bool, as_json: bool
+) -> None:
+    from plugin.chatgpt.directory import as_document, collect, report_lines
+
+    found = collect(fetch, origin, over_http=over_http)
+    if as_json:
+        click.echo(json.dumps(as_document(found)))
+    else:
+        for line in report_lines(found):
+            click.echo(line)
+    if any(finding.severity == "error" for finding in found.findings):
+        raise SystemExit(1)
 
 
 def _fetch_http(url: str) -> str:

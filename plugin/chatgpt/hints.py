@@ -74,4 +74,6 @@ def _idempotent(method: str, consequential: bool) -> Hint:
         return Hint(
             True, f"A {method} call: repeating it with the same arguments changes nothing more."
         )
-    return Hint(False, f"A {method} call: each one adds something new.")
+    if method == "POST":
+        return Hint(False, "A POST call: each one adds something new.")
+    return Hint(False, f"A {method} call: HTTP does not promise that repeating it changes nothing.")
