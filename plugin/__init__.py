@@ -15,7 +15,16 @@ from plugin.config import ConfigError, instance_path, load_config
 ROOT = Path(__file__).resolve().parent.parent
 
 # The built-in features under plugin/, lowest layer first (admin, above them all, comes last).
-FEATURES = ("connections", "accounts", "oauth", "chatgpt", "confirmations", "todos", "mcp")
+FEATURES = (
+    "connections",
+    "policies",
+    "accounts",
+    "oauth",
+    "chatgpt",
+    "confirmations",
+    "todos",
+    "mcp",
+)
 # Your own features, folders under plugin/ shaped like todos/: add a name here, e.g. ("notes",).
 EXTRA_FEATURES: tuple[str, ...] = ()
 

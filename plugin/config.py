@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "PLUGIN_BASE_URL": None,
     "OPENAI_VERIFICATION_TOKEN": None,
+    # Served at /.well-known/openai-apps-challenge for OpenAI's app directory (404 while unset).
+    "OPENAI_APPS_CHALLENGE_TOKEN": None,
     "ACCESS_TOKEN_TTL": 3600,
     "REFRESH_TOKEN_TTL": 2_592_000,
     "AUTH_CODE_TTL": 300,
@@ -57,7 +59,10 @@ DEFAULTS: dict[str, Any] = {
         "the item is deleted only after they open it and confirm. Check the outcome with "
         "getActionStatus. Never claim an item was deleted before the status says confirmed."
     ),
-    # The text of /legal; None shows the built-in terms.
+    # Who runs this deployment (a person or company, as verified with the app directories):
+    # the built-in privacy, terms and support pages name it.
+    "PLUGIN_PUBLISHER": None,
+    # The text of /legal; None shows the built-in summary with links to the policy pages.
     "PLUGIN_LEGAL_TEXT": None,
     "CORS_ORIGINS": "https://chat.openai.com https://chatgpt.com",
     "PROXY_FIX_HOPS": 0,

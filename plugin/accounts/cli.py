@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from plugin.accounts.models import User
 from plugin.accounts.passwords import password_problem
+from plugin.accounts.reviewers import create_reviewer
 from plugin.accounts.services import (
     AccountError,
     create_user,
@@ -63,6 +64,34 @@ def create_command(email: str, admin: bool, password_stdin: bool) -> None:
         raise click.ClickException(str(error)) from None
     commit()
     echo(f"Created {'admin ' if user.is_admin else ''}user {user.email} (id {user.id}).")
+
+
+@users.command("create-reviewer")
+@click.argument("email", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def create_reviewer_command(email: str | None, as_json: bool) -> None:
+    """Create an account for an app directory's reviewer, with sample data.
+
+    It signs in with the generated password alone (printed once), whatever passkey or
+    e-mail verification rules apply to others. EMAIL defaults to a fresh reviewer-…@ address
+    on PLUGIN_CONTACT_EMAIL's domain. Disable it after the review: users disable EMAIL.
+    """
+    try:
+        user, password = create_reviewer(email)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    commit()
+    if as_json:
+        click.echo(json.dumps({"id": user.id, "email": user.email, "password": password}))
+        return
+    echo(f"Created reviewer account {user.email} (id {user.id}).")
+    echo(f"  e-mail:   {user.email}")
+    echo(f"  password: {password}")
+    echo(
+        "Give both to the directory's reviewer; afterwards: flask --app plugin users disable "
+        f"{user.email}"
+    )
 
 
 @users.command("list")

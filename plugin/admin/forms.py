@@ -73,7 +73,16 @@ class VerificationTokenForm(FlaskForm):
     def validate_token(self, field: StringField) -> None:
         field.data = field.data.strip()
         if any(ch.isspace() for ch in field.data):
-            raise ValidationError("The token has no spaces; paste it exactly as ChatGPT shows it.")
+            raise ValidationError("The token has no spaces; paste it exactly as OpenAI shows it.")
+
+
+class AppsChallengeTokenForm(VerificationTokenForm):
+    """The app directory's domain-verification token; posted with the prefix ``challenge``
+    so that its field and the manifest token's never share an id on the settings page."""
+
+    token = StringField(
+        "Domain verification token", validators=[DataRequired(), Length(max=255), single_line]
+    )
 
 
 class AdminPasskeysForm(FlaskForm):

@@ -1,9 +1,11 @@
-"""Admin → Settings: the OpenAI verification token the manifest carries, and whether admins
-must sign in with a passkey."""
+"""Admin → Settings: OpenAI's verification tokens (the manifest's, and the app directory's
+domain challenge), and whether admins must sign in with a passkey."""
 
 from __future__ import annotations
 
-from flask import flash, render_template, url_for
+from dataclasses import dataclass
+
+from flask import abort, flash, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from plugin.accounts.passkeys import has_passkeys
@@ -14,9 +16,15 @@ from plugin.accounts.sessions import (
     signed_in_with,
 )
 from plugin.admin.common import bp, see_other
-from plugin.admin.forms import AdminPasskeysForm, ConfirmForm, VerificationTokenForm
+from plugin.admin.forms import (
+    AdminPasskeysForm,
+    AppsChallengeTokenForm,
+    ConfirmForm,
+    VerificationTokenForm,
+)
 from plugin.admin.passkey_gate import admin_passkeys_required
 from plugin.chatgpt.settings import (
+    APPS_CHALLENGE_TOKEN,
     REQUIRE_ADMIN_PASSKEYS,
     VERIFICATION_TOKEN,
     SettingError,
@@ -37,21 +45,53 @@ SIGN_IN_WITH_IT_FIRST = (
 )
 
 
+@dataclass(frozen=True)
+class TokenSetting:
+    key: str
+    form: type[VerificationTokenForm]
+    prefix: str
+    saved: str
+
+
+# The tokens this page sets, by the name in their URL (/admin/settings/<name>).
+TOKENS = {
+    "verification-token": TokenSetting(
+        VERIFICATION_TOKEN,
+        VerificationTokenForm,
+        "",
+        "The verification token is saved; the manifest now carries it.",
+    ),
+    "apps-challenge-token": TokenSetting(
+        APPS_CHALLENGE_TOKEN,
+        AppsChallengeTokenForm,
+        "challenge",
+        "The domain verification token is saved; /.well-known/openai-apps-challenge serves it.",
+    ),
+}
+
+
+def _token_facts(name: str, form: VerificationTokenForm | None) -> dict[str, object]:
+    setting = TOKENS[name]
+    current = get_setting(setting.key)
+    return {
+        "name": name,
+        "form": form or setting.form(prefix=setting.prefix),
+        "current": current,
+        "from_environment": current is not None and current == default_for(setting.key),
+    }
+
+
 def _settings_page(
-    form: VerificationTokenForm | None = None,
+    forms: dict[str, VerificationTokenForm] | None = None,
     passkeys_form: AdminPasskeysForm | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    current = get_setting(VERIFICATION_TOKEN)
-    default = default_for(VERIFICATION_TOKEN)
     required = admin_passkeys_required()
     return (
         render_template(
             "admin/settings.html",
-            form=form or VerificationTokenForm(),
+            tokens={name: _token_facts(name, (forms or {}).get(name)) for name in TOKENS},
             clear_form=ConfirmForm(),
-            current=current,
-            from_environment=current is not None and current == default,
             passkeys_form=passkeys_form or AdminPasskeysForm(data={"require": required}),
             passkeys_required=required,
         ),
@@ -65,29 +105,31 @@ def settings() -> ResponseReturnValue:
     return _settings_page()
 
 
-@bp.post("/settings/verification-token")
+@bp.post("/settings/<name>")
 @admin_required
-def settings_set_verification_token() -> ResponseReturnValue:
-    form = VerificationTokenForm()
+def settings_set_token(name: str) -> ResponseReturnValue:
+    setting = TOKENS.get(name) or abort(404)
+    form = setting.form(prefix=setting.prefix)
     if not form.validate_on_submit():
-        return _settings_page(form, status=400)
+        return _settings_page({name: form}, status=400)
     try:
-        set_setting(VERIFICATION_TOKEN, form.token.data, actor=get_current_user())
+        set_setting(setting.key, form.token.data, actor=get_current_user())
     except SettingError as error:
         db.session.rollback()
         form.token.errors.append(str(error))
-        return _settings_page(form, status=400)
+        return _settings_page({name: form}, status=400)
     commit()
-    flash("The verification token is saved; the manifest now carries it.", "success")
+    flash(setting.saved, "success")
     return see_other(url_for("admin.settings"))
 
 
-@bp.post("/settings/verification-token/clear")
+@bp.post("/settings/<name>/clear")
 @admin_required
-def settings_clear_verification_token() -> ResponseReturnValue:
-    set_setting(VERIFICATION_TOKEN, None, actor=get_current_user())
+def settings_clear_token(name: str) -> ResponseReturnValue:
+    setting = TOKENS.get(name) or abort(404)
+    set_setting(setting.key, None, actor=get_current_user())
     commit()
-    flash("The stored verification token is cleared.", "success")
+    flash("The stored token is cleared.", "success")
     return see_other(url_for("admin.settings"))
 
 

@@ -29,6 +29,10 @@ EXTENSION = "plugin.operations"
 # Where the decorator leaves its declaration for ApiBlueprint to find when the view is routed.
 DECLARATION = "__api_operation__"
 TOO_MANY = "Too many requests. Wait a minute and try again."
+# The MCP tool annotations an operation may set itself (``annotations=``); the rest are
+# derived from its method and ``consequential`` (``plugin.api.hints``).
+HINT_NAMES = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+PROMPTS = "plugin.example_prompts"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class ApiOperation:
     responses: dict[int, type[Schema] | None] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    # Hint name -> (value, one-line reason), overriding what is derived.
+    annotations: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
     @property
     def success_status(self) -> int:
@@ -107,14 +113,19 @@ def api_operation(
     responses: dict[int, type[Schema] | None],
     path_params: dict[str, str] | None = None,
     tags: tuple[str, ...] = (),
+    annotations: Mapping[str, tuple[bool, str]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare an API view: protect, limit, validate and document it in one place.
 
     The view receives the loaded inputs as ``query=`` and ``body=`` keyword arguments and
     returns either a Response, or ``data`` / ``(data, status)``; ``data`` is dumped with the
     schema declared for that status. ``scope=None`` accepts any valid token. Route it on an
-    ``ApiBlueprint`` so that the app's registry knows it.
+    ``ApiBlueprint`` so that the app's registry knows it. ``annotations`` overrides derived
+    tool hints, each with its reason: ``{"openWorldHint": (True, "It sends e-mail.")}``.
     """
+    unknown = set(annotations or {}) - set(HINT_NAMES)
+    if unknown:
+        raise ValueError(f"{operation_id}: unknown annotations {sorted(unknown)}")
     operation = ApiOperation(
         operation_id=operation_id,
         summary=summary,
@@ -126,6 +137,7 @@ def api_operation(
         responses=dict(responses),
         path_params=dict(path_params or {}),
         tags=tags,
+        annotations=dict(annotations or {}),
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
@@ -164,20 +176,43 @@ def _api_rate_key() -> str:
     return f"api-user:{current_token.user_id}"
 
 
+@dataclass(frozen=True)
+class ExamplePrompts:
+    """What a person might say that should use these operations, and what should not: the
+    directories' submission forms ask for both (``flask check --directory``)."""
+
+    should_use: tuple[str, ...] = ()
+    should_not_use: tuple[str, ...] = ()
+
+    def __add__(self, other: ExamplePrompts) -> ExamplePrompts:
+        return ExamplePrompts(
+            self.should_use + other.should_use, self.should_not_use + other.should_not_use
+        )
+
+
 class ApiBlueprint(Blueprint):
-    """A blueprint whose ``@api_operation`` views, and the scopes they use, join the app's
-    registry when it is registered."""
+    """A blueprint whose ``@api_operation`` views, the scopes they use and the example prompts
+    for them join the app's registry when it is registered."""
 
     def __init__(
-        self, name: str, import_name: str, *, scopes: Mapping[str, str] | None = None, **kwargs: Any
+        self,
+        name: str,
+        import_name: str,
+        *,
+        scopes: Mapping[str, str] | None = None,
+        example_prompts: ExamplePrompts | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(name, import_name, **kwargs)
         self.declared_scopes = dict(scopes or {})
+        self.example_prompts = example_prompts
         self.record(self._register_scopes_and_paths)
 
     def _register_scopes_and_paths(self, state: BlueprintSetupState) -> None:
         for name, words in self.declared_scopes.items():
             register_scope(cast(Flask, state.app), name, words)
+        if self.example_prompts is not None:
+            state.app.extensions.setdefault(PROMPTS, []).append(self.example_prompts)
         if state.url_prefix:
             # Programs call the API: JSON errors, and ChatGPT's pages may fetch it.
             prefix = state.url_prefix.rstrip("/") + "/"
@@ -226,6 +261,12 @@ def operations(app: Flask | None = None) -> list[RegisteredOperation]:
     """Every operation routed on ``app`` (default: the current app), in declaration order."""
     registry: dict[str, RegisteredOperation] = (app or current_app).extensions.get(EXTENSION, {})
     return list(registry.values())
+
+
+def example_prompts(app: Flask | None = None) -> ExamplePrompts:
+    """Every registered blueprint's example prompts, together."""
+    declared: list[ExamplePrompts] = (app or current_app).extensions.get(PROMPTS, [])
+    return sum(declared, ExamplePrompts())
 
 
 def find_operation(operation_id: str, app: Flask | None = None) -> RegisteredOperation | None:

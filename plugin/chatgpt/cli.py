@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib import error, request
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from plugin.chatgpt.settings import (
 from plugin.database import commit
 
 settings = AppGroup(
-    "settings", help="Operator settings: the manifest's verification token, admin rules."
+    "settings", help="Operator settings: OpenAI's verification tokens, admin rules."
 )
 
 MANIFEST_PATH = "/.well-known/ai-plugin.json"
@@ -34,8 +35,8 @@ FETCH_TIMEOUT = 15  # seconds: what ChatGPT allows itself for the manifest and t
 @click.argument("key")
 @click.argument("value")
 def set_command(key: str, value: str) -> None:
-    """Set KEY (openai-verification-token, or require-admin-passkeys on|off) to VALUE; an
-    empty VALUE removes it."""
+    """Set KEY (openai-verification-token, openai-apps-challenge-token, or
+    require-admin-passkeys on|off) to VALUE; an empty VALUE removes it."""
     try:
         stored = set_setting(key, value, actor=None)
     except SettingError as problem:
@@ -71,12 +72,19 @@ def show_command(as_json: bool) -> None:
     is_flag=True,
     help="Replay what ChatGPT and Claude do before anyone signs in; ✔/✘ per step.",
 )
-def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
+@click.option(
+    "--directory",
+    is_flag=True,
+    help="Print what OpenAI's and Anthropic's directory submissions ask for, and what a "
+    "reviewer would reject.",
+)
+def check(base_url: str | None, as_json: bool, connectors: bool, directory: bool) -> None:
     """Lint the manifest and OpenAPI document against ChatGPT's limits.
 
     With BASE_URL the served plugin is fetched over HTTP; without it, this app is asked
     in-process. With --connectors, replay the discovery and registration steps of GPT
-    Actions, ChatGPT apps and Claude connectors instead. Exits 1 when anything would fail.
+    Actions, ChatGPT apps and Claude connectors instead; with --directory, print the values
+    the app directories' submission forms ask for. Exits 1 when anything would fail.
     """
     origin = (base_url or current_app.config["PLUGIN_BASE_URL"] or "http://localhost:5003").rstrip(
         "/"
@@ -87,6 +95,9 @@ def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
         report_connectors(origin, over_http=bool(base_url), as_json=as_json)
         return
     fetch = _fetch_http if base_url else _fetch_in_process
+    if directory:
+        _report_directory(fetch, origin, over_http=bool(base_url), as_json=as_json)
+        return
     try:
         manifest = parse_document(fetch(origin + MANIFEST_PATH))
         api_url = (manifest.get("api") or {}).get("url") if isinstance(manifest, dict) else None
@@ -107,6 +118,21 @@ def check(base_url: str | None, as_json: bool, connectors: bool) -> None:
         except FetchError as problem:
             raise click.ClickException(str(problem)) from None
     _report(origin + MANIFEST_PATH, findings, as_json)
+
+
+def _report_directory(
+    fetch: Callable[[str], str], origin: str, *, over_http: bool, as_json: bool
+) -> None:
+    from plugin.chatgpt.directory import as_document, collect, report_lines
+
+    found = collect(fetch, origin, over_http=over_http)
+    if as_json:
+        click.echo(json.dumps(as_document(found)))
+    else:
+        for line in report_lines(found):
+            click.echo(line)
+    if any(finding.severity == "error" for finding in found.findings):
+        raise SystemExit(1)
 
 
 def _fetch_http(url: str) -> str:

@@ -1,5 +1,6 @@
-"""Operator settings kept in the database: the OpenAI verification token, and on/off rules
-such as "require passkeys for admins" (read by the admin area).
+"""Operator settings kept in the database: the OpenAI verification tokens (the manifest's,
+and the apps directory's domain challenge), and on/off rules such as "require passkeys for
+admins" (read by the admin area).
 
 Services flush; the command or view that calls them commits.
 """
@@ -15,10 +16,13 @@ from plugin.extensions import db
 from plugin.text import text_problem
 
 VERIFICATION_TOKEN = "openai_verification_token"  # noqa: S105 - a key, not a secret
+# What OpenAI's app directory fetches from /.well-known/openai-apps-challenge to verify the domain.
+APPS_CHALLENGE_TOKEN = "openai_apps_challenge_token"  # noqa: S105 - a key, not a secret
 REQUIRE_ADMIN_PASSKEYS = "require_admin_passkeys"
 # Keys an operator may set, with the config key that provides a default for each (or None).
 KNOWN_SETTINGS: dict[str, str | None] = {
     VERIFICATION_TOKEN: "OPENAI_VERIFICATION_TOKEN",
+    APPS_CHALLENGE_TOKEN: "OPENAI_APPS_CHALLENGE_TOKEN",
     REQUIRE_ADMIN_PASSKEYS: None,
 }
 # On/off settings: stored as "on", removed when off; their value is no secret.

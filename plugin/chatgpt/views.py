@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import yaml
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template
 
 from plugin.api.openapi import openapi_document
 from plugin.chatgpt import context, cors
 from plugin.chatgpt.manifest import build_manifest
+from plugin.chatgpt.settings import APPS_CHALLENGE_TOKEN, get_setting
 from plugin.paths import register_paths
 
 bp = Blueprint("chatgpt", __name__)
@@ -30,6 +31,18 @@ def init_app(app: Flask) -> None:
 @bp.get("/.well-known/ai-plugin.json")
 def manifest() -> Response:
     return jsonify(build_manifest())
+
+
+@bp.get("/.well-known/openai-apps-challenge")
+def apps_challenge() -> Response:
+    """The domain-verification token OpenAI's app directory asks the operator to serve."""
+    token = get_setting(APPS_CHALLENGE_TOKEN)
+    if not token:
+        abort(404)
+    response = Response(token, mimetype="text/plain")
+    # A changed token must be seen at once when the operator presses "verify".
+    response.cache_control.no_cache = True
+    return response
 
 
 @bp.get("/openapi.json")

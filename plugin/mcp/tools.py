@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
+from plugin.api.hints import tool_hints
 from plugin.api.openapi import operation_schemas, path_arguments
 from plugin.api.operations import (
     OperationInputError,
@@ -33,9 +34,6 @@ from plugin.api.urls import base_url
 from plugin.database import discard_work
 
 EXTENSION = "plugin.mcp.tools"
-# HTTP methods that change nothing, and those whose repeat has no further effect (RFC 9110).
-SAFE_METHODS = {"GET", "HEAD"}
-IDEMPOTENT_METHODS = SAFE_METHODS | {"PUT", "DELETE"}
 CONFIRM_WORDS = (
     "Nothing has happened yet. Give the person this link to confirm: {confirm_url} - "
     "it happens only after they open it and press Confirm."
@@ -62,7 +60,7 @@ def tool_for(app: Flask, registered: RegisteredOperation) -> types.Tool:
     """The MCP description of one operation."""
     operation = registered.operation
     schemas = operation_schemas(app, operation.operation_id)
-    read_only = registered.method in SAFE_METHODS
+    hints = tool_hints(registered)
     scopes = [operation.scope] if operation.scope else []
     return types.Tool(
         name=operation.operation_id,
@@ -70,14 +68,12 @@ def tool_for(app: Flask, registered: RegisteredOperation) -> types.Tool:
         description=" ".join(filter(None, (operation.summary, operation.description))),
         input_schema=schemas.input,
         output_schema=schemas.output,
+        # Derived from the declaration, each with its reason (plugin/api/hints.py).
         annotations=types.ToolAnnotations(
-            read_only_hint=read_only,
-            destructive_hint=False if read_only else operation.consequential,
-            # A consequential call opens a new confirmation each time: not idempotent.
-            idempotent_hint=registered.method in IDEMPOTENT_METHODS
-            and not registered.operation.consequential,
-            # The person's own data on this server, nothing beyond it.
-            open_world_hint=False,
+            read_only_hint=hints["readOnlyHint"].value,
+            destructive_hint=hints["destructiveHint"].value,
+            idempotent_hint=hints["idempotentHint"].value,
+            open_world_hint=hints["openWorldHint"].value,
         ),
         # ChatGPT's apps read the scopes a tool needs from here, and ask for them up front.
         _meta={"securitySchemes": [{"type": "oauth2", "scopes": scopes}]},

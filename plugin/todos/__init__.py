@@ -7,7 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from plugin.accounts.hooks import add_exporter
-    from plugin.todos import api, pages, services
+
+    # samples subscribes to reviewer_created on import.
+    from plugin.todos import api, pages, samples, services  # noqa: F401
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

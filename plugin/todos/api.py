@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort
 
-from plugin.api.operations import ApiBlueprint, api_operation
+from plugin.api.operations import ApiBlueprint, ExamplePrompts, api_operation
 from plugin.chatgpt.context import chatgpt_context
 from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
@@ -28,6 +28,26 @@ from plugin.todos.schemas import (
 READ = "todos:read"
 WRITE = "todos:write"
 
+# What the directories' reviewers try: requests these operations should answer, and
+# requests that are not about the person's todo list (``flask check --directory``).
+EXAMPLE_PROMPTS = ExamplePrompts(
+    should_use=(
+        "What's on my todo list?",
+        "Add 'renew passport' to my todos, due next Friday.",
+        "Which of my todos are still open?",
+        "Mark the dentist appointment todo as done.",
+        "Rename my 'buy milk' todo to 'buy oat milk and coffee'.",
+        "Delete the todo about watering the plants.",
+        "Do I have anything due this week?",
+    ),
+    should_not_use=(
+        "What's the capital of Australia?",
+        "Write a haiku about autumn.",
+        "Set a timer for ten minutes.",
+        "Summarise this article for me.",
+    ),
+)
+
 bp = ApiBlueprint(
     "todos_api",
     __name__,
@@ -36,6 +56,7 @@ bp = ApiBlueprint(
         READ: "See your todo list",
         WRITE: "Add, change and delete todos (deleting always asks you first)",
     },
+    example_prompts=EXAMPLE_PROMPTS,
 )
 
 # Every <int:…> stops at MAX_ID (plugin/inputs.py); naming both bounds here also puts them

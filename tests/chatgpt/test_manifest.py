@@ -67,6 +67,7 @@ def test_verification_token_from_config_then_from_the_settings_command(app, clie
     shown = runner.invoke(args=["settings", "show", "--json"])
     assert json.loads(shown.output) == {
         "openai-verification-token": {"set": True},
+        "openai-apps-challenge-token": {"set": False},
         "require-admin-passkeys": {"set": False},
     }
     assert "from-admin" not in shown.output

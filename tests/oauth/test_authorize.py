@@ -121,6 +121,14 @@ def test_consent_page_names_the_client_and_scopes(signed_in, app, oauth_client):
     assert ">Allow<" in html and ">Deny<" in html
 
 
+def test_consent_page_links_the_privacy_policy_and_terms_in_a_new_tab(signed_in, oauth_client):
+    html = signed_in.get(authorize_url(oauth_client)).get_data(as_text=True)
+    card = html[: html.index("</section>")]
+    for page in ("/privacy", "/terms"):
+        # A new tab: reading them must not lose the authorization request in this one.
+        assert f'<a href="{page}" target="_blank" rel="noopener">' in card
+
+
 def test_oa20_consent_answers_with_a_plain_redirect(signed_in, oauth_client):
     response = allow(signed_in, authorize_url(oauth_client))
     assert response.status_code in (302, 303)
