@@ -26,9 +26,29 @@ from plugin.oauth.scopes import register_scope
 from plugin.paths import register_paths
 
 EXTENSION = "plugin.operations"
+Visibility = Literal["model", "app"]
 # Where the decorator leaves its declaration for ApiBlueprint to find when the view is routed.
 DECLARATION = "__api_operation__"
 TOO_MANY = "Too many requests. Wait a minute and try again."
+
+
+@dataclass(frozen=True)
+class OperationUi:
+    """A UI the host shows with the operation's result (MCP Apps), and what it may reach.
+
+    ``template`` is a Jinja template rendered once into one self-contained HTML document. The
+    domains are what its Content-Security-Policy allows beyond it: none unless it must load
+    (``resource_domains``), fetch (``connect_domains``) or embed (``frame_domains``) something.
+    Operations whose answers the same UI shows share one ``OperationUi``.
+    """
+
+    template: str
+    title: str = ""
+    connect_domains: tuple[str, ...] = ()
+    resource_domains: tuple[str, ...] = ()
+    frame_domains: tuple[str, ...] = ()
+    base_uri_domains: tuple[str, ...] = ()
+    prefers_border: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,9 @@ class ApiOperation:
     responses: dict[int, type[Schema] | None] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    ui: OperationUi | None = None
+    # Who may call it as a tool: the model, a UI ("app"), or both; ("app",) hides a UI's helper.
+    visibility: tuple[Visibility, ...] = ("model", "app")
 
     @property
     def success_status(self) -> int:
@@ -107,14 +130,19 @@ def api_operation(
     responses: dict[int, type[Schema] | None],
     path_params: dict[str, str] | None = None,
     tags: tuple[str, ...] = (),
+    ui: OperationUi | str | None = None,
+    visibility: tuple[Visibility, ...] = ("model", "app"),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare an API view: protect, limit, validate and document it in one place.
 
     The view receives the loaded inputs as ``query=`` and ``body=`` keyword arguments and
     returns either a Response, or ``data`` / ``(data, status)``; ``data`` is dumped with the
-    schema declared for that status. ``scope=None`` accepts any valid token. Route it on an
+    schema declared for that status. ``scope=None`` accepts any valid token. ``ui`` names a
+    template (or an ``OperationUi``) that hosts show with the result. Route it on an
     ``ApiBlueprint`` so that the app's registry knows it.
     """
+    if not visibility or not set(visibility) <= {"model", "app"}:
+        raise ValueError(f"{operation_id}: visibility must be model, app or both")
     operation = ApiOperation(
         operation_id=operation_id,
         summary=summary,
@@ -126,6 +154,8 @@ def api_operation(
         responses=dict(responses),
         path_params=dict(path_params or {}),
         tags=tags,
+        ui=OperationUi(ui) if isinstance(ui, str) else ui,
+        visibility=tuple(visibility),
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:

@@ -31,6 +31,7 @@ from plugin.api.operations import (
 )
 from plugin.api.urls import base_url
 from plugin.database import discard_work
+from plugin.mcp import apps
 
 EXTENSION = "plugin.mcp.tools"
 # HTTP methods that change nothing, and those whose repeat has no further effect (RFC 9110).
@@ -79,8 +80,12 @@ def tool_for(app: Flask, registered: RegisteredOperation) -> types.Tool:
             # The person's own data on this server, nothing beyond it.
             open_world_hint=False,
         ),
-        # ChatGPT's apps read the scopes a tool needs from here, and ask for them up front.
-        _meta={"securitySchemes": [{"type": "oauth2", "scopes": scopes}]},
+        # ChatGPT's apps read the scopes a tool needs from here, and ask for them up front;
+        # hosts that show UIs read the rest (MCP Apps).
+        _meta={
+            "securitySchemes": [{"type": "oauth2", "scopes": scopes}],
+            **apps.tool_meta(registered),
+        },
     )
 
 
