@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.audit.models import AuditEvent
 from plugin.api.operations import ApiBlueprint, api_operation
+from plugin.audit.models import AuditEvent
 from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
 from plugin.database import commit
