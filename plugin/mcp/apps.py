@@ -11,7 +11,10 @@ contributes tools as decorated Python functions and HTML as ``TextResource`` obj
 ``MCPServer``'s managers, while /mcp is the lowlevel ``Server`` whose tools are built from the
 operation registry (one declaration for /api, OpenAPI and MCP). The same wire shapes are built
 here from the SDK's typed models, and the extension is advertised through ``Server.extensions``,
-the map ``MCPServer(extensions=[Apps()])`` fills.
+the map ``MCPServer(extensions=[Apps()])`` fills. ``client_supports_apps`` is not used to
+branch: a stateless 2025-era request never carries the capabilities its ``initialize`` declared,
+so every client gets the same tools and a text answer that stands alone, and hosts without the
+extension ignore the ``_meta`` keys.
 """
 
 from __future__ import annotations
