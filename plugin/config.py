@@ -88,6 +88,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     # ChatGPT apps and Claude connectors (docs/chatgpt-setup.md).
     "MCP_ENABLED": True,
+    # _meta.ui.domain of the UIs (MCP Apps): "claude" is <sha256(MCP URL)[:32]>
+    # .claudemcpcontent.com, the only value Claude accepts (ChatGPT derives its own origin from
+    # the same URL); "none" leaves it out; anything else is sent as it is.
+    "MCP_UI_DOMAIN": "claude",
     "OAUTH_DCR_ENABLED": True,
     "OAUTH_CIMD_ENABLED": True,
     # Unset: any public https host may serve a client metadata document; else a list.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -151,3 +152,21 @@ def oauth_client(app):
 def token(app, user, oauth_client) -> str:
     """An access token for ``user`` through ``oauth_client`` with both todo scopes."""
     return make_token(app, user, oauth_client)["access_token"]
+
+
+NODE_CLIENTS = Path(__file__).resolve().parent / "clients" / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def node_clients() -> Path:
+    """tests/clients/node_modules: the pinned Node 22 and the npm clients the tests drive.
+
+    Missing outside CI, the tests that need it are skipped with the command that installs it;
+    under CI (``.ci/run`` installs it first) that is a failure.
+    """
+    if not (NODE_CLIENTS / ".bin" / "node").exists():
+        message = f"{NODE_CLIENTS} is missing: run `npm ci --prefix tests/clients`"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return NODE_CLIENTS

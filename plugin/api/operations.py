@@ -26,6 +26,7 @@ from plugin.oauth.scopes import register_scope
 from plugin.paths import register_paths
 
 EXTENSION = "plugin.operations"
+Visibility = Literal["model", "app"]
 # Where the decorator leaves its declaration for ApiBlueprint to find when the view is routed.
 DECLARATION = "__api_operation__"
 TOO_MANY = "Too many requests. Wait a minute and try again."
@@ -33,6 +34,25 @@ TOO_MANY = "Too many requests. Wait a minute and try again."
 # derived from its method and ``consequential`` (``plugin.api.hints``).
 HINT_NAMES = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 PROMPTS = "plugin.example_prompts"
+
+
+@dataclass(frozen=True)
+class OperationUi:
+    """A UI the host shows with the operation's result (MCP Apps), and what it may reach.
+
+    ``template`` is a Jinja template rendered once into one self-contained HTML document. The
+    domains are what its Content-Security-Policy allows beyond it: none unless it must load
+    (``resource_domains``), fetch (``connect_domains``) or embed (``frame_domains``) something.
+    Operations whose answers the same UI shows share one ``OperationUi``.
+    """
+
+    template: str
+    title: str = ""
+    connect_domains: tuple[str, ...] = ()
+    resource_domains: tuple[str, ...] = ()
+    frame_domains: tuple[str, ...] = ()
+    base_uri_domains: tuple[str, ...] = ()
+    prefers_border: bool = True
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,9 @@ class ApiOperation:
     tags: tuple[str, ...] = ()
     # Hint name -> (value, one-line reason), overriding what is derived.
     annotations: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    ui: OperationUi | None = None
+    # Who may call it as a tool: the model, a UI ("app"), or both; ("app",) hides a UI's helper.
+    visibility: tuple[Visibility, ...] = ("model", "app")
 
     @property
     def success_status(self) -> int:
@@ -114,18 +137,23 @@ def api_operation(
     path_params: dict[str, str] | None = None,
     tags: tuple[str, ...] = (),
     annotations: Mapping[str, tuple[bool, str]] | None = None,
+    ui: OperationUi | str | None = None,
+    visibility: tuple[Visibility, ...] = ("model", "app"),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare an API view: protect, limit, validate and document it in one place.
 
     The view receives the loaded inputs as ``query=`` and ``body=`` keyword arguments and
     returns either a Response, or ``data`` / ``(data, status)``; ``data`` is dumped with the
-    schema declared for that status. ``scope=None`` accepts any valid token. Route it on an
+    schema declared for that status. ``scope=None`` accepts any valid token. ``ui`` names a
+    template (or an ``OperationUi``) that hosts show with the result. Route it on an
     ``ApiBlueprint`` so that the app's registry knows it. ``annotations`` overrides derived
     tool hints, each with its reason: ``{"openWorldHint": (True, "It sends e-mail.")}``.
     """
     unknown = set(annotations or {}) - set(HINT_NAMES)
     if unknown:
         raise ValueError(f"{operation_id}: unknown annotations {sorted(unknown)}")
+    if not visibility or not set(visibility) <= {"model", "app"}:
+        raise ValueError(f"{operation_id}: visibility must be model, app or both")
     operation = ApiOperation(
         operation_id=operation_id,
         summary=summary,
@@ -138,6 +166,8 @@ def api_operation(
         path_params=dict(path_params or {}),
         tags=tags,
         annotations=dict(annotations or {}),
+        ui=OperationUi(ui) if isinstance(ui, str) else ui,
+        visibility=tuple(visibility),
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:

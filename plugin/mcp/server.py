@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 import anyio
 import mcp_types as types
 from flask import current_app, request
+from mcp.server.apps import EXTENSION_ID as APPS_EXTENSION
+from mcp.server.caching import CacheHint
 from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -40,7 +42,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import Message
 
 from plugin.database import discard_work
-from plugin.mcp import exchange, tools
+from plugin.mcp import apps, exchange, tools
 from plugin.mcp.exchange import Answer
 
 log = logging.getLogger(__name__)
@@ -68,14 +70,38 @@ async def _call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Cal
         return types.CallToolResult(content=[types.TextContent(text=SERVER_ERROR)], is_error=True)
 
 
+async def _list_resources(
+    ctx: Any, params: types.PaginatedRequestParams | None
+) -> types.ListResourcesResult:
+    return apps.list_resources()
+
+
+async def _read_resource(
+    ctx: Any, params: types.ReadResourceRequestParams
+) -> types.ReadResourceResult:
+    found = apps.read_resource(params.uri)
+    if found is None:
+        raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {params.uri}")
+    return found
+
+
 def build_server(name: str, instructions: str) -> Server[Any]:
-    return Server(
+    server: Server[Any] = Server(
         name,
         version="1.0.0",
         instructions=instructions,
         on_list_tools=_list_tools,
         on_call_tool=_call_tool,
+        on_list_resources=_list_resources,
+        on_read_resource=_read_resource,
+        cache_hints={
+            "resources/read": CacheHint(ttl_ms=apps.READ_TTL_MS, scope="public"),
+            "resources/list": CacheHint(ttl_ms=apps.LIST_TTL_MS, scope="public"),
+        },
     )
+    # MCP Apps, advertised as MCPServer(extensions=[Apps()]) would (plugin/mcp/apps.py).
+    server.extensions[APPS_EXTENSION] = apps.SETTINGS
+    return server
 
 
 def security_settings() -> TransportSecuritySettings:

@@ -32,6 +32,7 @@ from plugin.api.operations import (
 )
 from plugin.api.urls import base_url
 from plugin.database import discard_work
+from plugin.mcp import apps
 
 EXTENSION = "plugin.mcp.tools"
 CONFIRM_WORDS = (
@@ -75,8 +76,12 @@ def tool_for(app: Flask, registered: RegisteredOperation) -> types.Tool:
             idempotent_hint=hints["idempotentHint"].value,
             open_world_hint=hints["openWorldHint"].value,
         ),
-        # ChatGPT's apps read the scopes a tool needs from here, and ask for them up front.
-        _meta={"securitySchemes": [{"type": "oauth2", "scopes": scopes}]},
+        # ChatGPT's apps read the scopes a tool needs from here, and ask for them up front;
+        # hosts that show UIs read the rest (MCP Apps).
+        _meta={
+            "securitySchemes": [{"type": "oauth2", "scopes": scopes}],
+            **apps.tool_meta(registered),
+        },
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort
 
-from plugin.api.operations import ApiBlueprint, ExamplePrompts, api_operation
+from plugin.api.operations import ApiBlueprint, ExamplePrompts, OperationUi, api_operation
 from plugin.chatgpt.context import chatgpt_context
 from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
@@ -64,6 +64,8 @@ bp = ApiBlueprint(
 ITEM_PATH = f"/todos/<int(min=1, max={MAX_ID}):todo_id>"
 TODO_ID = {"todo_id": "The item's id, from listTodos or createTodo."}
 TAGS = ("todos",)
+# The person's list in the conversation (MCP Apps), shown with each answer that changes it.
+LIST_UI = OperationUi("todos/ui/list.html", title="Your todo list")
 
 
 def _owned_todo(todo_id: int) -> Todo:
@@ -85,6 +87,7 @@ def _owned_todo(todo_id: int) -> Todo:
     query=ListTodosQuery,
     responses={200: TodoPageSchema},
     tags=TAGS,
+    ui=LIST_UI,
 )
 def list_todos(query: dict[str, Any]) -> dict[str, Any]:
     items, last_id = services.list_todos(
@@ -106,6 +109,7 @@ def list_todos(query: dict[str, Any]) -> dict[str, Any]:
     body=CreateTodoBody,
     responses={201: TodoSchema},
     tags=TAGS,
+    ui=LIST_UI,
 )
 def create_todo(body: dict[str, Any]) -> tuple[Todo, int]:
     todo = services.create_todo(current_token.user, body["title"], body["notes"], body["due_date"])
@@ -136,6 +140,7 @@ def get_todo(todo_id: int) -> Todo:
     responses={200: TodoSchema},
     path_params=TODO_ID,
     tags=TAGS,
+    ui=LIST_UI,
 )
 def update_todo(todo_id: int, body: dict[str, Any]) -> Todo:
     todo = services.update_todo(_owned_todo(todo_id), body)

@@ -11,11 +11,13 @@ MODERN = "2026-07-28"
 ACCEPT = "application/json, text/event-stream"
 
 
-def modern_meta(version: str = MODERN) -> dict[str, Any]:
+def modern_meta(
+    version: str = MODERN, capabilities: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "io.modelcontextprotocol/protocolVersion": version,
         "io.modelcontextprotocol/clientInfo": {"name": "tests", "version": "1"},
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities or {},
     }
 
 
@@ -27,6 +29,8 @@ class Mcp:
         self.token = token
         self.era = era
         self.next_id = 0
+        # What a 2026-07-28 request declares the client can do (its _meta carries them).
+        self.capabilities: dict[str, Any] = {}
 
     def headers(self, method: str, params: dict[str, Any] | None) -> dict[str, str]:
         headers = {"Accept": ACCEPT, "Content-Type": "application/json"}
@@ -37,6 +41,8 @@ class Mcp:
             headers["Mcp-Method"] = method
             if method == "tools/call" and params:
                 headers["Mcp-Name"] = params["name"]
+            if method == "resources/read" and params:
+                headers["Mcp-Name"] = params["uri"]
         return headers
 
     def post(self, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None):
@@ -47,7 +53,7 @@ class Mcp:
         self.next_id += 1
         params = dict(params or {})
         if self.era != LEGACY:
-            params["_meta"] = modern_meta(self.era)
+            params["_meta"] = modern_meta(self.era, self.capabilities)
         body = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
         if params:
             body["params"] = params
