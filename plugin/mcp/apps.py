@@ -31,7 +31,8 @@ from flask import Flask, current_app
 from markupsafe import Markup
 from mcp.server.apps import APP_MIME_TYPE, ResourceCsp
 
-from plugin.api.operations import OperationUi, RegisteredOperation, operations
+from plugin.api.declarations import OperationUi, RegisteredOperation
+from plugin.api.operations import operations
 from plugin.oauth.resources import mcp_resource
 from plugin.web import public_url
 
