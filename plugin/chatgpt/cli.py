@@ -180,7 +180,7 @@ def _report(url: str, findings: list[Finding], as_json: bool) -> None:
         if errors:
             click.echo(f"{len(errors)} problem(s) ChatGPT would refuse in {url}.")
         else:
-            warnings = len(findings)
+            warnings = sum(finding.severity == "warning" for finding in findings)
             note = f" ({warnings} warning(s))" if warnings else ""
             click.echo(f"No problems found in {url}{note}.")
     if errors:
