@@ -41,6 +41,15 @@ class OperationUi:
 
 
 @dataclass(frozen=True)
+class ServedUi:
+    """A declared UI as the endpoint that serves it answers it: its URI and size in bytes."""
+
+    ui: OperationUi
+    uri: str
+    size: int
+
+
+@dataclass(frozen=True)
 class ApiOperation:
     """What one view promises: how it is called, what it needs and what it answers."""
 

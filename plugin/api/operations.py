@@ -24,6 +24,7 @@ from plugin.api.declarations import (
     ExamplePrompts,
     OperationUi,
     RegisteredOperation,
+    ServedUi,
     Visibility,
 )
 from plugin.api.running import OperationInputError, http_response, run_operation
@@ -53,6 +54,7 @@ EXTENSION = "plugin.operations"
 DECLARATION = "__api_operation__"
 TOO_MANY = "Too many requests. Wait a minute and try again."
 PROMPTS = "plugin.example_prompts"
+UI_SERVER = "plugin.ui_server"
 
 
 def api_operation(
@@ -219,3 +221,15 @@ def example_prompts(app: Flask | None = None) -> ExamplePrompts:
 def find_operation(operation_id: str, app: Flask | None = None) -> RegisteredOperation | None:
     registry: dict[str, RegisteredOperation] = (app or current_app).extensions.get(EXTENSION, {})
     return registry.get(operation_id)
+
+
+def serve_uis_with(app: Flask, serve: Callable[[], list[ServedUi]]) -> None:
+    """Name what serves the declared UIs (the MCP endpoint), so features below it can say how
+    each is served without importing it."""
+    app.extensions[UI_SERVER] = serve
+
+
+def served_uis(app: Flask | None = None) -> list[ServedUi] | None:
+    """Every declared UI as it is served; None when nothing serves UIs (MCP is off)."""
+    serve: Callable[[], list[ServedUi]] | None = (app or current_app).extensions.get(UI_SERVER)
+    return None if serve is None else serve()

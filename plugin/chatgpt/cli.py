@@ -123,7 +123,8 @@ def check(base_url: str | None, as_json: bool, connectors: bool, directory: bool
 def _report_directory(
     fetch: Callable[[str], str], origin: str, *, over_http: bool, as_json: bool
 ) -> None:
-    from plugin.chatgpt.directory import as_document, collect, report_lines
+    from plugin.chatgpt.directory import collect
+    from plugin.chatgpt.directory_report import as_document, report_lines
 
     found = collect(fetch, origin, over_http=over_http)
     if as_json:

@@ -31,7 +31,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 from mcp.server.apps import APP_MIME_TYPE, ResourceCsp
 
-from plugin.api.declarations import OperationUi, RegisteredOperation
+from plugin.api.declarations import OperationUi, RegisteredOperation, ServedUi
 from plugin.api.operations import operations
 from plugin.oauth.resources import mcp_resource
 from plugin.web import public_url
@@ -82,6 +82,10 @@ class UiResource:
     html: str
 
     @property
+    def size(self) -> int:
+        return len(self.html.encode())
+
+    @property
     def csp(self) -> ResourceCsp:
         # Every list is present, empty when the UI needs nothing: "none" is stated, not implied.
         ui = self.ui
@@ -116,7 +120,7 @@ class UiResource:
             name=self.ui.template,
             title=self.ui.title or None,
             mime_type=APP_MIME_TYPE,
-            size=len(self.html.encode()),
+            size=self.size,
             _meta=self.meta(),
         )
 
@@ -172,6 +176,11 @@ def ui_resources(app: Flask | None = None) -> dict[str, UiResource]:
             found[ui.template] = render(app, ui)
         app.extensions[EXTENSION] = found
     return found
+
+
+def served_uis() -> list[ServedUi]:
+    """Every UI with its URI and size, for ``check --directory`` (through the api registry)."""
+    return [ServedUi(found.ui, found.uri, found.size) for found in ui_resources().values()]
 
 
 def find_resource(uri: str) -> UiResource | None:

@@ -246,7 +246,7 @@ def check_csp(where: str, meta: dict[str, Any], html: str) -> list[Finding]:
 
 def check_size(where: str, resource: UiResource) -> list[Finding]:
     """The measured size against the budget: an error over it, the figures either way."""
-    size = len(resource.html.encode())
+    size = resource.size
     gzipped = len(gzip.compress(resource.html.encode()))
     figures = (
         f"{resource.uri} (rendered in-process): {size:,} bytes ({gzipped:,} gzipped) of a "
