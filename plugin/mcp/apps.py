@@ -11,7 +11,16 @@ contributes tools as decorated Python functions and HTML as ``TextResource`` obj
 ``MCPServer``'s managers, while /mcp is the lowlevel ``Server`` whose tools are built from the
 operation registry (one declaration for /api, OpenAPI and MCP). The same wire shapes are built
 here from the SDK's typed models, and the extension is advertised through ``Server.extensions``,
-the map ``MCPServer(extensions=[Apps()])`` fills. ``client_supports_apps`` is not used to
+the map ``MCPServer(extensions=[Apps()])`` fills.
+
+Only 2026-07-28 answers (``server/discover``) carry that advertisement. MCP Apps negotiates
+under ``capabilities.extensions`` (SEP-1724, now SEP-2133), a member the 2025-11-25 schema does
+not have: the SDK's 2025 ``ServerCapabilities`` ignores unknown members and its runner sieves
+every 2025-era result through that schema, so an ``initialize`` answer cannot carry it.
+``capabilities.experimental`` would pass the sieve, but the spec names no such place (moving
+the negotiation there was proposed, ext-apps #231/#232, and not adopted), so no host reads it.
+Nor does the spec ask servers to advertise: hosts of that era find a UI from the tool's
+``_meta.ui.resourceUri``, which tools carry in both eras. ``client_supports_apps`` is not used to
 branch: a stateless 2025-era request never carries the capabilities its ``initialize`` declared,
 so every client gets the same tools and a text answer that stands alone, and hosts without the
 extension ignore the ``_meta`` keys.
