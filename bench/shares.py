@@ -34,7 +34,7 @@ PARTS = {
     "CORS": "plugin/chatgpt/cors.py:43(_add_cors_headers)",
     "ChatGPT context": "plugin/chatgpt/context.py:40(_read_context)",
     "CSRF check": "flask_wtf/csrf.py:231(csrf_protect)",
-    "query inputs (marshmallow)": "plugin/api/operations.py:263(load_inputs)",
+    "query inputs (marshmallow)": "plugin/api/running.py:65(load_inputs)",
     "session close (teardown)": "plugin/database.py:97(discard_work)",
 }
 

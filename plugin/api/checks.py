@@ -16,6 +16,8 @@ CHECKS = "plugin.checks"
 
 @dataclass(frozen=True)
 class Finding:
+    """One line of ``flask check``: an ``error`` fails it, a ``warning`` or ``info`` does not."""
+
     where: str
     message: str
     severity: str = "error"

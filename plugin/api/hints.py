@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plugin.api.operations import HINT_NAMES, RegisteredOperation
+from plugin.api.declarations import HINT_NAMES, RegisteredOperation
 
 # HTTP methods that change nothing, and those whose repeat has no further effect (RFC 9110).
 SAFE_METHODS = frozenset({"GET", "HEAD"})

@@ -16,7 +16,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
-from plugin.api.operations import ApiOperation, RegisteredOperation, operations
+from plugin.api.declarations import ApiOperation, RegisteredOperation
+from plugin.api.operations import operations
 from plugin.api.urls import base_url, external_url
 from plugin.oauth.scopes import scopes
 

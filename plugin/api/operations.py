@@ -1,23 +1,33 @@
-"""API operations, declared once with ``@api_operation``: the registry and ``run_operation``.
+"""API operations, declared once with ``@api_operation``: the decorator and the app's registry.
 
 A view states its operationId, scope, inputs (marshmallow schemas) and answers once. Over
 HTTP the decorator demands the bearer token with that scope, applies the API rate limit and
-runs the operation; the OpenAPI document (``openapi.py``) and any other consumer read the
-same declarations from the app's registry. Nothing is written twice, so no description can
-drift from what the API does.
+runs the operation (``running.py``); the OpenAPI document (``openapi.py``) and any other
+consumer read the same declarations (``declarations.py``) from the app's registry. Nothing is
+written twice, so no description can drift from what the API does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import cache, wraps
-from typing import Any, Literal, cast
+from functools import wraps
+from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
-from marshmallow import EXCLUDE, Schema, ValidationError
+from marshmallow import Schema
 
+from plugin.api.declarations import (
+    HINT_NAMES,
+    ApiOperation,
+    DeclaredOperation,
+    ExamplePrompts,
+    OperationUi,
+    RegisteredOperation,
+    ServedUi,
+    Visibility,
+)
+from plugin.api.running import OperationInputError, http_response, run_operation
 from plugin.config import text_setting
 from plugin.errors import json_error
 from plugin.extensions import csrf, limiter
@@ -25,103 +35,26 @@ from plugin.oauth.protect import current_token, require_oauth
 from plugin.oauth.scopes import register_scope
 from plugin.paths import register_paths
 
+# What an operator's feature imports from here (the declarations live beside it).
+__all__ = [
+    "ApiBlueprint",
+    "ApiOperation",
+    "ExamplePrompts",
+    "OperationUi",
+    "RegisteredOperation",
+    "api_operation",
+    "example_prompts",
+    "find_operation",
+    "limit_like_api",
+    "operations",
+]
+
 EXTENSION = "plugin.operations"
-Visibility = Literal["model", "app"]
 # Where the decorator leaves its declaration for ApiBlueprint to find when the view is routed.
 DECLARATION = "__api_operation__"
 TOO_MANY = "Too many requests. Wait a minute and try again."
-# The MCP tool annotations an operation may set itself (``annotations=``); the rest are
-# derived from its method and ``consequential`` (``plugin.api.hints``).
-HINT_NAMES = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 PROMPTS = "plugin.example_prompts"
-
-
-@dataclass(frozen=True)
-class OperationUi:
-    """A UI the host shows with the operation's result (MCP Apps), and what it may reach.
-
-    ``template`` is a Jinja template rendered once into one self-contained HTML document. The
-    domains are what its Content-Security-Policy allows beyond it: none unless it must load
-    (``resource_domains``), fetch (``connect_domains``) or embed (``frame_domains``) something.
-    Operations whose answers the same UI shows share one ``OperationUi``.
-    """
-
-    template: str
-    title: str = ""
-    connect_domains: tuple[str, ...] = ()
-    resource_domains: tuple[str, ...] = ()
-    frame_domains: tuple[str, ...] = ()
-    base_uri_domains: tuple[str, ...] = ()
-    prefers_border: bool = True
-
-
-@dataclass(frozen=True)
-class ApiOperation:
-    """What one view promises: how it is called, what it needs and what it answers."""
-
-    operation_id: str
-    summary: str
-    description: str = ""
-    scope: str | None = None
-    consequential: bool = False
-    query: type[Schema] | None = None
-    body: type[Schema] | None = None
-    responses: dict[int, type[Schema] | None] = field(default_factory=dict)
-    path_params: dict[str, str] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-    # Hint name -> (value, one-line reason), overriding what is derived.
-    annotations: dict[str, tuple[bool, str]] = field(default_factory=dict)
-    ui: OperationUi | None = None
-    # Who may call it as a tool: the model, a UI ("app"), or both; ("app",) hides a UI's helper.
-    visibility: tuple[Visibility, ...] = ("model", "app")
-
-    @property
-    def success_status(self) -> int:
-        """The status of a successful answer (the lowest declared)."""
-        return min(self.responses, default=200)
-
-
-@dataclass(frozen=True)
-class DeclaredOperation:
-    """A declaration and the view function that carries it out."""
-
-    operation: ApiOperation
-    view: Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class RegisteredOperation:
-    """A declared operation as routed on one app."""
-
-    declared: DeclaredOperation
-    method: str
-    rule: str
-    endpoint: str
-
-    @property
-    def operation(self) -> ApiOperation:
-        return self.declared.operation
-
-
-class OperationInputError(Exception):
-    """The inputs of a call are unusable; ``fields`` holds one list of messages per field."""
-
-    def __init__(
-        self, status: int, description: str, fields: dict[str, list[str]] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.fields = fields or {}
-
-
-@dataclass(frozen=True)
-class OperationResult:
-    """What a view answered: a status and JSON-ready data, or a Response it built itself."""
-
-    status: int
-    data: Any = None
-    response: Response | None = None
+UI_SERVER = "plugin.ui_server"
 
 
 def api_operation(
@@ -204,20 +137,6 @@ def limit_like_api(view: Callable[..., Response]) -> Callable[..., Response]:
 def _api_rate_key() -> str:
     # Counted per person, however many tokens or addresses their requests come from.
     return f"api-user:{current_token.user_id}"
-
-
-@dataclass(frozen=True)
-class ExamplePrompts:
-    """What a person might say that should use these operations, and what should not: the
-    directories' submission forms ask for both (``flask check --directory``)."""
-
-    should_use: tuple[str, ...] = ()
-    should_not_use: tuple[str, ...] = ()
-
-    def __add__(self, other: ExamplePrompts) -> ExamplePrompts:
-        return ExamplePrompts(
-            self.should_use + other.should_use, self.should_not_use + other.should_not_use
-        )
 
 
 class ApiBlueprint(Blueprint):
@@ -304,96 +223,13 @@ def find_operation(operation_id: str, app: Flask | None = None) -> RegisteredOpe
     return registry.get(operation_id)
 
 
-# ------------------------------------------------------------------ running one call
+def serve_uis_with(app: Flask, serve: Callable[[], list[ServedUi]]) -> None:
+    """Name what serves the declared UIs (the MCP endpoint), so features below it can say how
+    each is served without importing it."""
+    app.extensions[UI_SERVER] = serve
 
 
-@cache
-def schema_instance(
-    schema: type[Schema], unknown: Literal["exclude", "include", "raise"] | None = None
-) -> Schema:
-    """One shared instance per schema: building one costs more than a whole small dump."""
-    return schema(unknown=unknown) if unknown else schema()
-
-
-def run_operation(
-    declared: DeclaredOperation,
-    path_args: Mapping[str, Any],
-    query: Mapping[str, Any],
-    body: Any,
-) -> OperationResult:
-    """Validate the inputs, run the view and dump its answer with the declared schema.
-
-    ``query`` maps parameter names to values (extra names are ignored); ``body`` is the
-    decoded JSON body, or None when there is none. Raises OperationInputError for unusable
-    inputs; the caller has already checked the token and its scope.
-    """
-    inputs = load_inputs(declared.operation, query, body)
-    return to_result(declared.operation, declared.view(**path_args, **inputs))
-
-
-def load_inputs(operation: ApiOperation, query: Mapping[str, Any], body: Any) -> dict[str, Any]:
-    inputs: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    if operation.query is not None:
-        # Unknown query parameters are ignored: callers add tracking parameters freely.
-        try:
-            inputs["query"] = schema_instance(operation.query, EXCLUDE).load(dict(query))
-        except ValidationError as error:
-            errors.update(_messages(error))
-    if operation.body is not None:
-        if not isinstance(body, dict):
-            raise OperationInputError(400, "The request body must be a JSON object.")
-        try:
-            inputs["body"] = schema_instance(operation.body).load(body)
-        except ValidationError as error:
-            errors.update(_messages(error))
-    if errors:
-        names = ", ".join(sorted(errors))
-        raise OperationInputError(422, f"Some fields are invalid: {names}.", errors)
-    return inputs
-
-
-def _messages(error: ValidationError) -> dict[str, list[str]]:
-    """One flat list of messages per field, whatever shape marshmallow reported."""
-    raw = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    flat: dict[str, list[str]] = {}
-    for name, value in raw.items():
-        if isinstance(value, dict):
-            value = [str(message) for messages in value.values() for message in messages]
-        elif not isinstance(value, list):
-            value = [str(value)]
-        flat["body" if name == "_schema" else str(name)] = [str(message) for message in value]
-    return flat
-
-
-def to_result(operation: ApiOperation, answer: Any) -> OperationResult:
-    if isinstance(answer, Response):
-        return OperationResult(answer.status_code, response=answer)
-    data, status = answer if isinstance(answer, tuple) else (answer, 200)
-    schema = operation.responses.get(status)
-    if schema is not None:
-        data = dump(schema, data)
-    return OperationResult(status, data)
-
-
-def dump(schema: type[Schema], data: Any) -> Any:
-    """``data`` as ``schema`` writes it.
-
-    A hot answer's schema may define ``plain_dump(data)``, writing the same JSON-ready value
-    without marshmallow (a page of items costs several times less); tests compare the two
-    for every schema that has one, so the OpenAPI document, built from the fields, holds.
-    """
-    plain: Callable[[Any], Any] | None = getattr(schema, "plain_dump", None)
-    if plain is not None:
-        return plain(data)
-    return schema_instance(schema).dump(data)
-
-
-def http_response(result: OperationResult) -> Response:
-    if result.response is not None:
-        return result.response
-    if result.data is None:
-        return Response(status=result.status)
-    response = jsonify(result.data)
-    response.status_code = result.status
-    return response
+def served_uis(app: Flask | None = None) -> list[ServedUi] | None:
+    """Every declared UI as it is served; None when nothing serves UIs (MCP is off)."""
+    serve: Callable[[], list[ServedUi]] | None = (app or current_app).extensions.get(UI_SERVER)
+    return None if serve is None else serve()

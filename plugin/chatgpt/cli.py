@@ -123,7 +123,8 @@ def check(base_url: str | None, as_json: bool, connectors: bool, directory: bool
 def _report_directory(
     fetch: Callable[[str], str], origin: str, *, over_http: bool, as_json: bool
 ) -> None:
-    from plugin.chatgpt.directory import as_document, collect, report_lines
+    from plugin.chatgpt.directory import collect
+    from plugin.chatgpt.directory_report import as_document, report_lines
 
     found = collect(fetch, origin, over_http=over_http)
     if as_json:
@@ -180,7 +181,7 @@ def _report(url: str, findings: list[Finding], as_json: bool) -> None:
         if errors:
             click.echo(f"{len(errors)} problem(s) ChatGPT would refuse in {url}.")
         else:
-            warnings = len(findings)
+            warnings = sum(finding.severity == "warning" for finding in findings)
             note = f" ({warnings} warning(s))" if warnings else ""
             click.echo(f"No problems found in {url}{note}.")
     if errors:

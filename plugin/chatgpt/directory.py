@@ -2,8 +2,8 @@
 read from this deployment, and every problem a reviewer would reject, each with its fix.
 
 Pages and metadata are fetched the way ``check`` fetches the manifest (over HTTP from a
-BASE_URL, else in-process); tools, annotations and example prompts come from the operation
-registry, the declarations the served tools are built from.
+BASE_URL, else in-process); tools, annotations, example prompts and UIs come from the
+operation registry, the declarations the served tools and UI resources are built from.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from jinja2 import TemplateError
 
 from plugin.accounts.reviewers import list_reviewers
 from plugin.api.checks import FetchError, Finding
+from plugin.api.declarations import OperationUi
 from plugin.api.hints import tool_hints
-from plugin.api.operations import example_prompts, operations
+from plugin.api.operations import example_prompts, operations, served_uis
 from plugin.oauth.resources import MCP_PATH, PRM_PATH
 
 CHALLENGE_PATH = "/.well-known/openai-apps-challenge"
@@ -51,6 +53,7 @@ class Submission:
     should_not_use: list[str] = field(default_factory=list)
     # None: no operation declares a UI, so there is no CSP to state.
     csp_domains: list[str] | None = None
+    uis: list[dict[str, Any]] = field(default_factory=list)
     reviewers: list[str] | None = None
     findings: list[Finding] = field(default_factory=list)
 
@@ -66,6 +69,7 @@ def collect(fetch: Fetch, origin: str, *, over_http: bool) -> Submission:
     _authorization(found, fetch)
     _policies(found, fetch)
     _tools(found)
+    _uis(found)
     _prompts(found)
     if not over_http:
         # The local database is this deployment's only when checking it in-process.
@@ -236,6 +240,53 @@ def _tools(found: Submission) -> None:
                 )
 
 
+def _csp(ui: OperationUi) -> dict[str, list[str]]:
+    return {
+        "connect_domains": list(ui.connect_domains),
+        "resource_domains": list(ui.resource_domains),
+        "frame_domains": list(ui.frame_domains),
+        "base_uri_domains": list(ui.base_uri_domains),
+    }
+
+
+def _uis(found: Submission) -> None:
+    declared: dict[str, OperationUi] = {}
+    for registered in operations(current_app):
+        if registered.operation.ui is not None:
+            declared.setdefault(registered.operation.ui.template, registered.operation.ui)
+    if not declared:
+        return
+    csps = {template: _csp(ui) for template, ui in declared.items()}
+    found.csp_domains = sorted({d for csp in csps.values() for ds in csp.values() for d in ds})
+    for domain in found.csp_domains:
+        if "*" in domain:
+            found.problem(
+                "ui.csp",
+                f"{domain} is a wildcard: reviewers want the exact domains a UI uses.",
+                "list each host in the OperationUi; `flask --app plugin check` compares the CSP "
+                "with what the page loads.",
+            )
+    try:
+        served = {each.ui.template: each for each in served_uis(current_app) or []}
+    except (TemplateError, ValueError) as error:
+        served = {}
+        found.problem(
+            "ui",
+            f"the UIs cannot be rendered ({error}).",
+            "run `flask --app plugin check`: it names the UI and what to change.",
+        )
+    for template, csp in csps.items():
+        each = served.get(template)
+        found.uis.append(
+            {
+                "template": template,
+                "uri": each.uri if each else None,
+                "size": each.size if each else None,
+                "csp": csp,
+            }
+        )
+
+
 def _prompts(found: Submission) -> None:
     prompts = example_prompts(current_app)
     found.should_use = list(prompts.should_use)
@@ -262,66 +313,3 @@ def _reviewers(found: Submission) -> None:
             "run `flask --app plugin users create-reviewer` and give its e-mail and password.",
             "warning",
         )
-
-
-def report_lines(found: Submission) -> list[str]:
-    """The submission values and findings as the terminal shows them."""
-    facts = [
-        ("MCP server URL", found.mcp_url),
-        ("Authentication", found.auth),
-        ("Privacy policy", found.policies.get("privacy", "")),
-        ("Terms of use", found.policies.get("terms", "")),
-        ("Support", f"{found.policies.get('support', '')} (contact: {found.contact or 'none'})"),
-        ("Domain verification", found.origin + CHALLENGE_PATH),
-        (
-            "UI CSP domains",
-            "none declared" if found.csp_domains is None else " ".join(found.csp_domains) or "none",
-        ),
-    ]
-    if found.reviewers is not None:
-        facts.append(("Reviewer account", ", ".join(found.reviewers) or "none"))
-    lines = [f"Directory submission for {found.origin}"]
-    lines += [f"  {label:<20} {value}" for label, value in facts]
-    lines += ["", "Tools (annotations, each with its justification)"]
-    for tool in found.tools:
-        hints = tool["annotations"]
-        values = " ".join(f"{name}={str(h['value']).lower()}" for name, h in hints.items())
-        lines.append(f"  {tool['name']}: {values}")
-        lines += [f"    {name}: {h['why']}" for name, h in hints.items()]
-    lines += ["", "Example prompts that should use the app"]
-    lines += [f"  - {prompt}" for prompt in found.should_use] or ["  (none)"]
-    lines += ["", "Example prompts that should not use it"]
-    lines += [f"  - {prompt}" for prompt in found.should_not_use] or ["  (none)"]
-    if found.findings:
-        lines.append("")
-        lines += [str(finding) for finding in found.findings]
-    errors = sum(finding.severity == "error" for finding in found.findings)
-    warnings = len(found.findings) - errors
-    lines.append("")
-    if errors:
-        lines.append(f"{errors} problem(s) a directory reviewer would reject.")
-    else:
-        note = f" ({warnings} warning(s))" if warnings else ""
-        lines.append(f"Ready to submit{note}.")
-    return lines
-
-
-def as_document(found: Submission) -> dict[str, Any]:
-    """The same as one JSON-ready object."""
-    return {
-        "origin": found.origin,
-        "ok": not any(finding.severity == "error" for finding in found.findings),
-        "mcp_url": found.mcp_url,
-        "auth": found.auth,
-        "policies": found.policies,
-        "contact": found.contact,
-        "domain_verification_url": found.origin + CHALLENGE_PATH,
-        "csp_domains": found.csp_domains,
-        "reviewers": found.reviewers,
-        "tools": found.tools,
-        "example_prompts": {
-            "should_use": found.should_use,
-            "should_not_use": found.should_not_use,
-        },
-        "findings": [vars(finding) for finding in found.findings],
-    }

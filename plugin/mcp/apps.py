@@ -11,7 +11,16 @@ contributes tools as decorated Python functions and HTML as ``TextResource`` obj
 ``MCPServer``'s managers, while /mcp is the lowlevel ``Server`` whose tools are built from the
 operation registry (one declaration for /api, OpenAPI and MCP). The same wire shapes are built
 here from the SDK's typed models, and the extension is advertised through ``Server.extensions``,
-the map ``MCPServer(extensions=[Apps()])`` fills. ``client_supports_apps`` is not used to
+the map ``MCPServer(extensions=[Apps()])`` fills.
+
+Only 2026-07-28 answers (``server/discover``) carry that advertisement. MCP Apps negotiates
+under ``capabilities.extensions`` (SEP-1724, now SEP-2133), a member the 2025-11-25 schema does
+not have: the SDK's 2025 ``ServerCapabilities`` ignores unknown members and its runner sieves
+every 2025-era result through that schema, so an ``initialize`` answer cannot carry it.
+``capabilities.experimental`` would pass the sieve, but the spec names no such place (moving
+the negotiation there was proposed, ext-apps #231/#232, and not adopted), so no host reads it.
+Nor does the spec ask servers to advertise: hosts of that era find a UI from the tool's
+``_meta.ui.resourceUri``, which tools carry in both eras. ``client_supports_apps`` is not used to
 branch: a stateless 2025-era request never carries the capabilities its ``initialize`` declared,
 so every client gets the same tools and a text answer that stands alone, and hosts without the
 extension ignore the ``_meta`` keys.
@@ -31,7 +40,8 @@ from flask import Flask, current_app
 from markupsafe import Markup
 from mcp.server.apps import APP_MIME_TYPE, ResourceCsp
 
-from plugin.api.operations import OperationUi, RegisteredOperation, operations
+from plugin.api.declarations import OperationUi, RegisteredOperation, ServedUi
+from plugin.api.operations import operations
 from plugin.oauth.resources import mcp_resource
 from plugin.web import public_url
 
@@ -81,6 +91,10 @@ class UiResource:
     html: str
 
     @property
+    def size(self) -> int:
+        return len(self.html.encode())
+
+    @property
     def csp(self) -> ResourceCsp:
         # Every list is present, empty when the UI needs nothing: "none" is stated, not implied.
         ui = self.ui
@@ -115,7 +129,7 @@ class UiResource:
             name=self.ui.template,
             title=self.ui.title or None,
             mime_type=APP_MIME_TYPE,
-            size=len(self.html.encode()),
+            size=self.size,
             _meta=self.meta(),
         )
 
@@ -171,6 +185,11 @@ def ui_resources(app: Flask | None = None) -> dict[str, UiResource]:
             found[ui.template] = render(app, ui)
         app.extensions[EXTENSION] = found
     return found
+
+
+def served_uis() -> list[ServedUi]:
+    """Every UI with its URI and size, for ``check --directory`` (through the api registry)."""
+    return [ServedUi(found.ui, found.uri, found.size) for found in ui_resources().values()]
 
 
 def find_resource(uri: str) -> UiResource | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
+from jinja2 import TemplateError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from mcp.shared.tool_name_validation import validate_tool_name
@@ -99,9 +100,15 @@ def check_metadata(resource_url: str, resource: Any, server: Any) -> list[Findin
 def check_mcp(fetch: Callable[[str], str], origin: str) -> list[Finding]:
     """The tools this app declares (always in-process), and the metadata ``origin`` serves."""
     with current_app.test_request_context(base_url=origin):
-        tools = [
-            tool.model_dump(by_alias=True, mode="json", exclude_none=True) for tool in list_tools()
-        ]
+        try:
+            tools = [
+                tool.model_dump(by_alias=True, mode="json", exclude_none=True)
+                for tool in list_tools()
+            ]
+            found = check_tools(tools)
+        except (TemplateError, ValueError) as error:
+            # A UI that cannot be rendered breaks tools/list; the mcp.ui lines say why.
+            found = [Finding("mcp.tools", f"cannot be listed: {error}")]
     resource = _fetch_json(fetch, origin + PRM_PATH + MCP_PATH)
     server = None
     if isinstance(resource, dict):
@@ -109,7 +116,7 @@ def check_mcp(fetch: Callable[[str], str], origin: str) -> list[Finding]:
         if issuers and isinstance(issuers[0], str):
             issuer = issuers[0].rstrip("/")
             server = _fetch_json(fetch, issuer + "/.well-known/oauth-authorization-server")
-    return check_tools(tools) + check_metadata(origin + MCP_PATH, resource, server)
+    return found + check_metadata(origin + MCP_PATH, resource, server)
 
 
 def _fetch_json(fetch: Callable[[str], str], url: str) -> Any:

@@ -19,17 +19,11 @@ from flask import Flask, current_app
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
+from plugin.api.declarations import RegisteredOperation
 from plugin.api.hints import tool_hints
 from plugin.api.openapi import operation_schemas, path_arguments
-from plugin.api.operations import (
-    OperationInputError,
-    OperationResult,
-    RegisteredOperation,
-    find_operation,
-    operations,
-    run_operation,
-    schema_instance,
-)
+from plugin.api.operations import find_operation, operations
+from plugin.api.running import OperationInputError, OperationResult, run_operation, schema_instance
 from plugin.api.urls import base_url
 from plugin.database import discard_work
 from plugin.mcp import apps

@@ -4,12 +4,20 @@ reject failing the command with its fix."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from flask import abort, request
 
-from plugin.api.operations import PROMPTS, ApiBlueprint, ExamplePrompts, api_operation
+from plugin.api.operations import (
+    PROMPTS,
+    ApiBlueprint,
+    ExamplePrompts,
+    OperationUi,
+    api_operation,
+)
 from plugin.extensions import db
+from plugin.mcp import apps
 from tests.helpers import serving
 
 READY = {
@@ -50,7 +58,13 @@ def test_a_ready_deployment_prints_every_submission_value(app, runner, reviewer)
         assert f"https://todo.dev/{page}" in out
     assert "(contact: help@todo.dev)" in out
     assert "https://todo.dev/.well-known/openai-apps-challenge" in out
-    assert "UI CSP domains       none declared" in out
+    assert "UI CSP domains       none (the UIs load nothing from outside)" in out
+    assert re.search(
+        r"^  todos/ui/list\.html: ui://app/[0-9a-f]{12}/todos/ui/list\.html, [\d,]+ bytes; "
+        r"CSP: none$",
+        out,
+        re.MULTILINE,
+    )
     assert "Reviewer account     reviewer-" in out
     assert "deleteTodo: readOnlyHint=false destructiveHint=true" in out
     assert "What's on my todo list?" in out and "Write a haiku about autumn." in out
@@ -62,7 +76,18 @@ def test_the_json_report_holds_the_same(app, runner, reviewer):
     assert code == 0 and report["ok"] is True
     assert report["mcp_url"] == "https://todo.dev/mcp"
     assert report["policies"]["terms"] == "https://todo.dev/terms"
-    assert report["csp_domains"] is None
+    assert report["csp_domains"] == []
+    (ui,) = report["uis"]
+    assert ui["template"] == "todos/ui/list.html"
+    with app.test_request_context():
+        served = apps.ui_resources()["todos/ui/list.html"]
+    assert (ui["uri"], ui["size"]) == (served.uri, len(served.html.encode()))
+    assert ui["csp"] == {
+        "connect_domains": [],
+        "resource_domains": [],
+        "frame_domains": [],
+        "base_uri_domains": [],
+    }
     assert len(report["example_prompts"]["should_use"]) >= 5
     tool = next(t for t in report["tools"] if t["name"] == "listTodos")
     assert tool["annotations"]["readOnlyHint"]["value"] is True
@@ -164,6 +189,11 @@ def test_mcp_turned_off_fails(app_config, runner):
     code, report = check(app.test_cli_runner())
     assert code == 1
     assert "MCP_ENABLED=true" in errors(report)["directory.mcp"]
+    # The UI is still declared, and is served nowhere.
+    (ui,) = report["uis"]
+    assert ui["uri"] is None and ui["size"] is None
+    out = app.test_cli_runner().invoke(args=["check", "--directory"]).output
+    assert "todos/ui/list.html: not served (MCP_ENABLED is off); CSP: none" in out
     with app.app_context():
         db.engine.dispose()
 
@@ -186,3 +216,62 @@ def test_over_http_it_reads_the_served_deployment(app, runner):
     assert report["contact"] == "help@todo.dev"
     # The local database is not the served deployment's: no reviewer accounts are read.
     assert report["reviewers"] is None
+
+
+def ui_operation(app, tmp_path, ui: OperationUi, text: str | None = None) -> None:
+    """Route an operator's operation whose UI is ``ui``, its template holding ``text``."""
+    if text is not None:
+        (tmp_path / ui.template).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / ui.template).write_text(text)
+    bp = ApiBlueprint("map_api", __name__, url_prefix="/api/map", template_folder=str(tmp_path))
+
+    @bp.get("/places")
+    @api_operation("showPlaces", summary="Show places.", scope=None, responses={200: None}, ui=ui)
+    def places() -> dict:
+        return {}
+
+    app.register_blueprint(bp)
+
+
+MAP_PAGE = """<!doctype html><html><head><title>Map</title></head><body>
+<img src="https://tiles.example.org/0/0/0.png" alt="map">
+<script type="module">fetch("https://geo.example.org/search");</script></body></html>"""
+
+
+def test_the_ui_csp_domains_come_from_the_declarations(app, runner, reviewer, tmp_path):
+    ui = OperationUi(
+        "map/places.html",
+        connect_domains=("https://geo.example.org",),
+        resource_domains=("https://tiles.example.org",),
+    )
+    ui_operation(app, tmp_path, ui, MAP_PAGE)
+    code, report = check(runner)
+    assert code == 0, report["findings"]
+    assert report["csp_domains"] == ["https://geo.example.org", "https://tiles.example.org"]
+    mine = next(each for each in report["uis"] if each["template"] == "map/places.html")
+    assert mine["uri"].startswith("ui://app/") and mine["size"] == len(MAP_PAGE.encode())
+    assert mine["csp"]["connect_domains"] == ["https://geo.example.org"]
+    out = runner.invoke(args=["check", "--directory"]).output
+    assert "UI CSP domains       https://geo.example.org https://tiles.example.org" in out
+    assert (
+        "; CSP: connect_domains https://geo.example.org; resource_domains https://tiles.example.org"
+        in out
+    )
+
+
+def test_a_wildcard_ui_domain_fails(app, runner, reviewer, tmp_path):
+    ui = OperationUi("map/places.html", resource_domains=("https://*.example.org",))
+    ui_operation(app, tmp_path, ui, MAP_PAGE)
+    code, report = check(runner)
+    assert code == 1
+    message = errors(report)["directory.ui.csp"]
+    assert "https://*.example.org is a wildcard" in message and "list each host" in message
+
+
+def test_a_ui_that_cannot_be_rendered_fails_with_how_to_find_out(app, runner, reviewer, tmp_path):
+    ui_operation(app, tmp_path, OperationUi("map/missing.html"))
+    code, report = check(runner)
+    assert code == 1
+    message = errors(report)["directory.ui"]
+    assert "cannot be rendered (map/missing.html)" in message
+    assert "flask --app plugin check" in message

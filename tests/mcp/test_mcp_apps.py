@@ -41,8 +41,10 @@ def test_the_server_advertises_the_extension_and_resources(mcp, era):
             },
         )
         # The 2025-11-25 schema has no capabilities.extensions (the SDK leaves it out there):
-        # hosts of that era find a UI from the tool's _meta.ui alone.
+        # hosts of that era find a UI from the tool's _meta.ui alone. Nor under "experimental",
+        # where the spec names nothing and no host looks (plugin/mcp/apps.py).
         assert "extensions" not in answer["capabilities"]
+        assert "experimental" not in answer["capabilities"]
     assert "resources" in answer["capabilities"]
 
 

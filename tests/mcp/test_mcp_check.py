@@ -20,7 +20,8 @@ GOOD = {
 
 def test_the_apps_own_tools_pass(runner):
     result = runner.invoke(args=["check"])
-    assert "mcp." not in result.output, result.output
+    assert "mcp.tools" not in result.output, result.output
+    assert "error: mcp." not in result.output and "warning: mcp." not in result.output
 
 
 def test_bad_tools_are_named():

@@ -10,7 +10,8 @@ from datetime import date, datetime
 
 import pytest
 
-from plugin.api.operations import operations, schema_instance
+from plugin.api.operations import operations
+from plugin.api.running import schema_instance
 from plugin.extensions import db
 from plugin.todos import services
 from plugin.todos.models import Todo
