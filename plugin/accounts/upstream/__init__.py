@@ -42,7 +42,8 @@ def init_app(app: Flask) -> None:
     init_client(app, providers)
     app.register_blueprint(views.bp)
     app.context_processor(_template_values)
-    app.before_request(_upstream_only)
+    # First of all request hooks: before the CSRF check, whose refusal shows the login form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _upstream_only)
     add_account_panel(app, _panel)
     add_exporter(app, "upstream_identities", identities.export_identities)
 
