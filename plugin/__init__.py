@@ -42,11 +42,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     try:
         load_config(app, config)
+        register_extensions(app)
+        # A feature reads its own settings as it is set up (upstream sign-in providers).
+        register_blueprints(app)
     except ConfigError as error:
         # One clear line instead of a traceback, for `flask`, gunicorn and wsgi alike.
         sys.exit(f"Configuration error: {error}")
-    register_extensions(app)
-    register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app

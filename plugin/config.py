@@ -109,6 +109,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FORM_PARTS": 200,
     # Connection traces (Admin → Connections) are kept this many days after their last step.
     "CONNECTION_TRACE_DAYS": 14,
+    # How people sign in: local (passwords, passkeys), upstream (providers only) or both.
+    "SIGN_IN_METHODS": "both",
+    # Upstream sign-in (docs/accounts.md): the providers' names, each configured by its own
+    # UPSTREAM_<NAME>_… variables, and the seconds any call to a provider may take.
+    "UPSTREAM_PROVIDERS": None,
+    "UPSTREAM_TIMEOUT": 5,
 }
 
 INT_KEYS = (
@@ -125,6 +131,7 @@ INT_KEYS = (
     "PROXY_FIX_HOPS",
     "REFRESH_RETRY_GRACE",
     "CONNECTION_TRACE_DAYS",
+    "UPSTREAM_TIMEOUT",
 )
 BOOL_KEYS = (
     "RATELIMIT_ENABLED",
@@ -138,6 +145,8 @@ LIMIT_KEYS = ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS")
 ENV_KEYS = tuple(DEFAULTS)
 RATE_LIMIT_KEYS = tuple(key for key in DEFAULTS if key.endswith(("_RATE_LIMIT", "_FAILURE_LIMIT")))
 MAIL_SCHEMES = ("smtp", "smtps", "smtp+insecure")
+UPSTREAM_PREFIX = "UPSTREAM_"
+SIGN_IN_METHODS = ("local", "upstream", "both")
 
 
 def instance_path() -> str | None:
@@ -160,6 +169,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     for key in ENV_KEYS:
         value = os.environ.get(key)
         if value not in (None, ""):
+            app.config[key] = value
+    # One variable set per upstream provider (UPSTREAM_<NAME>_CLIENT_ID…), read by accounts.
+    for key, value in os.environ.items():
+        if key.startswith(UPSTREAM_PREFIX) and value != "":
             app.config[key] = value
     if overrides:
         app.config.update(overrides)
@@ -227,6 +240,13 @@ def _coerce_and_validate(app: Flask) -> None:
         )
 
     _mail_settings(app)
+
+    methods = str(config["SIGN_IN_METHODS"]).strip().lower()
+    if methods not in SIGN_IN_METHODS:
+        raise ConfigError(
+            f"SIGN_IN_METHODS must be local, upstream or both (got {config['SIGN_IN_METHODS']!r})"
+        )
+    config["SIGN_IN_METHODS"] = methods
 
     log_format = str(config["LOG_FORMAT"]).strip().lower()
     if log_format not in ("text", "json"):

@@ -8,6 +8,7 @@ from plugin.accounts.models import (
     User,
     UserSession,
 )
+from plugin.accounts.upstream.models import UpstreamIdentity
 from plugin.audit.models import AuditEvent
 from plugin.chatgpt.models import Setting
 from plugin.confirmations.models import PendingAction
@@ -31,6 +32,7 @@ __all__ = [
     "PendingAction",
     "Setting",
     "Todo",
+    "UpstreamIdentity",
     "TraceStep",
     "User",
     "UserSession",

@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 
 from plugin import create_app
 from plugin.extensions import db, limiter
+from tests.clients.oidc_provider import OidcProvider
 from tests.helpers import (
     AuthActions,
     make_oauth_client,
@@ -170,3 +171,11 @@ def node_clients() -> Path:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return NODE_CLIENTS
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(node_clients):
+    """A real OpenID Connect provider (panva's oidc-provider) on a free loopback port."""
+    running = OidcProvider(node_clients)
+    yield running
+    running.stop()

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         passkey_views,
         recovery_views,
         sessions,
+        upstream,
         views,
     )
     from plugin.accounts.hooks import add_account_panel
@@ -21,6 +22,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     # First among the account page's sections from features: it is how the person signs in.
     add_account_panel(app, passkey_views.passkeys_panel)
+    # Second: the other ways in, from the providers people already have accounts with.
+    upstream.init_app(app)
     register_paths(app, "machine", exact=passkey_views.JSON_PATHS)
     app.context_processor(lambda: {"current_user": sessions.current_user_for_templates()})
     register_paths(

@@ -27,11 +27,19 @@ WRONG_CURRENT_PASSWORD = "Your current password is not correct."  # noqa: S105
 SIGN_IN_AGAIN = "Sign in again with your passkey to do this."
 
 
+# Ways of signing in that prove who you are as well as a password for an account without
+# one: a passkey, or an account at an upstream provider (plugin.accounts.upstream).
+PASSWORDLESS_METHODS = ("passkey", "upstream")
+
+
 def signed_in_with_passkey_recently() -> bool:
-    """Whether this session signed in with a passkey within the last ``REAUTH_WINDOW``."""
+    """Whether this session signed in with a passkey (or an upstream provider) within the
+    last ``REAUTH_WINDOW``."""
     moment = signed_in_at()
     return (
-        signed_in_with() == "passkey" and moment is not None and utcnow() - moment <= REAUTH_WINDOW
+        signed_in_with() in PASSWORDLESS_METHODS
+        and moment is not None
+        and utcnow() - moment <= REAUTH_WINDOW
     )
 
 

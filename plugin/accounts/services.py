@@ -66,11 +66,13 @@ def create_user(
     is_admin: bool = False,
     actor: User | None = None,
     by_operator: bool = False,
+    method: str | None = None,
 ) -> User:
     """Create an account, or raise AccountError (bad email, weak password, email taken).
 
     ``password`` None makes an account without one, which signs in with the passkey its
-    caller adds in the same transaction (``plugin.accounts.passkey_signup``). Audited as
+    caller adds in the same transaction (``plugin.accounts.passkey_signup``), or with the
+    upstream identity linked with it (``method`` names it). Audited as
     ``user.created`` when an admin (``actor``) or the CLI (``by_operator``) made it, as
     ``user.signup`` when the person signed up.
     """
@@ -97,7 +99,7 @@ def create_user(
         subject=f"user:{user.id}",
         email=email,
         admin=is_admin,
-        method="password" if password is not None else "passkey",
+        method=method or ("password" if password is not None else "passkey"),
     )
     return user
 

@@ -15,6 +15,7 @@ from plugin.accounts.sessions import (
     signed_in_user,
     signed_in_with,
 )
+from plugin.accounts.upstream.client import configured_providers
 from plugin.admin.common import bp, see_other
 from plugin.admin.forms import (
     AdminPasskeysForm,
@@ -94,6 +95,7 @@ def _settings_page(
             clear_form=ConfirmForm(),
             passkeys_form=passkeys_form or AdminPasskeysForm(data={"require": required}),
             passkeys_required=required,
+            upstream_providers=[p.describe() for p in configured_providers().values()],
         ),
         status,
     )

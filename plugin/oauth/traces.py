@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -19,6 +19,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
+from plugin.accounts.upstream.steps import upstream_step
 from plugin.clock import utcnow
 from plugin.connections.services import Step, TraceKey, is_known_connected, note
 from plugin.digests import digest
@@ -36,6 +37,7 @@ REGISTRATION = "registration"
 METADATA = "metadata document"
 AUTHORIZE = "authorization request"
 SIGN_IN = "sign-in"
+UPSTREAM = "upstream sign-in"
 CONSENT = "consent"
 CODE = "authorization code"
 TOKEN = "token exchange"  # noqa: S105 - a step name
@@ -177,6 +179,39 @@ def authorization_requested(grant: Any, user: Any) -> None:
         note(Step(SIGN_IN, True, key, reason="not signed in: sent to the login page"))
 
 
+def _pending_key(next_target: str | None) -> TraceKey | None:
+    """The key of the authorization request a login's ``next`` path resumes, if it is one."""
+    parts = urlsplit(next_target or "")
+    if parts.path != "/oauth/authorize":
+        return None
+    query = parse_qs(parts.query)
+    state = query.get("state", [None])[0]
+    return TraceKey(
+        client_id=query.get("client_id", [None])[0],
+        state_digest=digest(state) if state else None,
+    )
+
+
+@upstream_step.connect
+def upstream_signin_step(provider: str, **step: Any) -> None:
+    """Note how a sign-in at an upstream provider went, in the install it interrupted."""
+    key = _pending_key(step.get("next_target"))
+    if key is None:
+        return
+    reason = f"{step.get('label') or provider}: {step.get('reason') or step.get('cause')}"
+    note(
+        Step(
+            UPSTREAM,
+            bool(step.get("ok")),
+            key,
+            reason=reason,
+            fix=step.get("fix"),
+            details={"provider": provider, "cause": step.get("cause")},
+            facts=_person(step.get("user")),
+        )
+    )
+
+
 def _person(user: Any) -> dict[str, Any]:
     return {"user_id": user.id, "user_email": user.email} if user is not None else {}
 
@@ -191,8 +226,6 @@ def authorization_refused(error: OAuth2Error, user: Any) -> None:
 
 
 def authorization_answered(grant: Any, user: Any, location: str) -> None:
-    from urllib.parse import parse_qs
-
     key = request_key()
     people = _person(user)
     codes = parse_qs(urlsplit(location).query).get("code")
