@@ -25,6 +25,9 @@ from tests.helpers import (
     make_user,
 )
 
+# The served app and the browser: fixtures shared by several folders.
+pytest_plugins = ("tests.live_fixtures",)
+
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

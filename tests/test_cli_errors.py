@@ -74,7 +74,7 @@ def missing_postgres_database() -> str:
 
 def flask_command(args: list[str], database_url: str, tmp_path) -> subprocess.CompletedProcess:
     """Run ``flask --app plugin ARGS`` as an operator does, in production mode."""
-    from tests.production.servers import ROOT, SECRET_KEY, clean_env
+    from tests.servers import ROOT, SECRET_KEY, clean_env
 
     env = clean_env(
         DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY, PLUGIN_INSTANCE_PATH=str(tmp_path)

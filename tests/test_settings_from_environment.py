@@ -109,7 +109,9 @@ def test_a_placeholder_or_weak_key_is_refused_naming_the_variable(settings, key,
     assert key not in message
 
 
-@pytest.mark.parametrize("key", [secrets.token_urlsafe(48), secrets.token_hex(32)])
+@pytest.mark.parametrize(
+    "key", [secrets.token_urlsafe(48), secrets.token_hex(32)], ids=["token_urlsafe", "token_hex"]
+)
 def test_a_generated_key_is_accepted(settings, key):
     assert settings(SECRET_KEY=key)["SECRET_KEY"] == key
 

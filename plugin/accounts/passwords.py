@@ -7,34 +7,50 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # bytes of work are bounded; nothing is ever truncated below this
 
 # OWASP's Argon2id minimum: 19 MiB of memory, 2 iterations, 1 lane.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+PRODUCTION_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Argon2's cheapest parameters, for apps built with TESTING: the suite makes thousands of
+# accounts, and at production cost their hashing was a large share of its time. A test pins
+# the production parameters (WL-01); a hash verifies whatever parameters made it.
+TESTING_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
 
 
+def _hasher() -> PasswordHasher:
+    testing = has_app_context() and current_app.testing
+    return TESTING_HASHER if testing else PRODUCTION_HASHER
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
-# A hash of a random password, verified against when an email is unknown so that an unknown
-# email and a wrong password take the same time.
-DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing-only")
+def dummy_hash() -> str:
+    """A hash to verify against when an email is unknown, so that an unknown email and a
+    wrong password take the same time."""
+    return _dummy_hash(_hasher())
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("not-a-real-password-for-timing-only")
 
 
 @cache

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from plugin.accounts.addresses import email_problem, legacy_form, normalize_email
 from plugin.accounts.models import EmailToken, PasswordReset, User
 from plugin.accounts.passwords import (
-    DUMMY_HASH,
+    dummy_hash,
     hash_password,
     needs_rehash,
     password_problem,
@@ -110,7 +110,7 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or user.password_hash is None:
         # An unknown email, and an account that signs in only with passkeys, are refused as
         # a wrong password is, after the same Argon2 work.
-        verify_password(DUMMY_HASH, password)
+        verify_password(dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password) or user.is_disabled:
         return None

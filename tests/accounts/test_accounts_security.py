@@ -35,6 +35,8 @@ def _signup(client, email, password, confirm=None):
 
 
 def test_wl01_hash_is_argon2id_with_enough_memory_and_time(app, auth):
+    # Production's parameters: apps built with TESTING hash with Argon2's cheapest ones.
+    app.testing = False
     auth.signup("hash@example.com")
     with app.app_context():
         stored = get_user_by_email("hash@example.com").password_hash

@@ -6,10 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser, live_server, live_server_env, page
 from tests.helpers import PASSWORD, REDIRECT_URI, make_user
-
-__all__ = ["browser", "live_server", "live_server_env", "page"]
 
 ADMIN = "operator@example.com"
 

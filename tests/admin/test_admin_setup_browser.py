@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Shots, browser, live_server, live_server_env, page
 from tests.helpers import PASSWORD, make_oauth_client, make_user
-
-__all__ = ["browser", "live_server", "live_server_env", "page"]
+from tests.live_fixtures import Shots
 
 ADMIN = "operator@example.com"
 GPT_CALLBACK = "https://chatgpt.com/aip/g-123/oauth/callback"

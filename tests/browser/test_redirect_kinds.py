@@ -28,31 +28,16 @@ from tests.oauth.connector_helpers import (
     desktop_authorize_query,
     desktop_registration,
 )
-from tests.production.servers import SECRET_KEY, Gunicorn, free_port
+from tests.servers import Gunicorn, free_port
 
 EMAIL = "desk.person@example.com"
 CLAUDE_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 KINDS = ["loopback-127.0.0.1", "loopback-localhost", "loopback-with-secret", "https-claude"]
 
 
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory) -> Iterator[Gunicorn]:
-    """One gunicorn per database for this module; each test empties the tables (``app``)."""
-    instance = tmp_path_factory.mktemp("instance")
-    served = Gunicorn(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": SECRET_KEY,
-            "PLUGIN_INSTANCE_PATH": str(instance),
-            "LOGIN_RATE_LIMIT": "1000 per minute",
-            "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
-            "SIGNUP_RATE_LIMIT": "1000 per minute",
-            "REGISTRATION_RATE_LIMIT": "1000 per minute",
-        }
-    )
-    yield served
-    errors = served.stop()
-    assert "Traceback" not in errors, errors
+@pytest.fixture
+def server(serve) -> Gunicorn:
+    return serve(REGISTRATION_RATE_LIMIT="1000 per minute")
 
 
 @pytest.fixture

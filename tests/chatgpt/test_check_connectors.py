@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.browser.conftest import live_server_env
 from tests.helpers import make_oauth_client
-from tests.production.servers import Gunicorn
-
-__all__ = ["live_server_env"]
 
 GPT_CALLBACK = "https://chatgpt.com/aip/g-123/oauth/callback"
 
@@ -25,23 +19,9 @@ def marked(lines: list[str], mark: str) -> list[str]:
     return [line.strip()[2:] for line in lines if line.strip().startswith(mark)]
 
 
-@pytest.fixture
-def serve(live_server_env):
-    servers: list[Gunicorn] = []
-
-    def start(**settings: str) -> str:
-        server = Gunicorn(live_server_env | settings)
-        servers.append(server)
-        return server.url
-
-    yield start
-    for server in servers:
-        assert "Traceback" not in server.stop()
-
-
 def test_a_healthy_deployment_passes_every_step(app, runner, serve):
     make_oauth_client(app, redirect_uri=GPT_CALLBACK)
-    base = serve()
+    base = serve().url
     result, lines = run_check(runner, base)
     assert result.exit_code == 0, result.output
     assert marked(lines, "✘") == []
@@ -66,13 +46,13 @@ def test_a_healthy_deployment_passes_every_step(app, runner, serve):
 def test_the_probes_leave_no_connection_trace(app, runner, serve):
     from plugin.connections.services import query_traces
 
-    run_check(runner, serve())
+    run_check(runner, serve().url)
     with app.app_context():
         assert query_traces() == []
 
 
 def test_a_wrong_public_origin_fails_discovery_with_the_fix(app, runner, serve):
-    base = serve(PLUGIN_BASE_URL="https://todo.example.com")
+    base = serve(PLUGIN_BASE_URL="https://todo.example.com").url
     result, lines = run_check(runner, base, "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
@@ -85,12 +65,12 @@ def test_a_wrong_public_origin_fails_discovery_with_the_fix(app, runner, serve):
 
 
 def test_mcp_and_registration_switched_off_fail_for_connectors(runner, serve):
-    base = serve(MCP_ENABLED="false")
+    base = serve(MCP_ENABLED="false").url
     result, lines = run_check(runner, base)
     assert result.exit_code == 1
     assert "/mcp 401 challenge: POST /mcp answered 404" in marked(lines, "✘")
     assert any("MCP_ENABLED is off" in line for line in lines)
-    base = serve(OAUTH_DCR_ENABLED="false", OAUTH_CIMD_ENABLED="false")
+    base = serve(OAUTH_DCR_ENABLED="false", OAUTH_CIMD_ENABLED="false").url
     result, lines = run_check(runner, base)
     assert result.exit_code == 1
     assert "dynamic registration: not offered (OAUTH_DCR_ENABLED)" in marked(lines, "✘")

@@ -1,7 +1,7 @@
 """Fixtures for the end-to-end journeys.
 
-The live server (gunicorn) and the browser (Debian's Chromium) are tests/browser's fixtures,
-imported here; this folder adds ChatGPT's side: the callback catcher, an OAuth client
+The live server (gunicorn) and the browser (Debian's Chromium) are the shared fixtures of
+tests/live_fixtures.py; this folder adds ChatGPT's side: the callback catcher, an OAuth client
 registered for ChatGPT's redirect URI, and admins created the way an operator does.
 """
 
@@ -14,12 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import browser, live_server, live_server_env, page
 from tests.e2e.chatgpt import CallbackCatcher, ChatGPT, Credentials
 from tests.helpers import PASSWORD
-from tests.production.servers import ROOT, clean_env
-
-__all__ = ["browser", "live_server", "live_server_env", "page"]
+from tests.servers import ROOT, clean_env
 
 
 @pytest.fixture
@@ -61,12 +58,12 @@ def chatgpt_client(runner, chatgpt) -> Credentials:
     return register_client(runner, chatgpt)
 
 
-def flask_cli(live_server_env: dict[str, str], *args: str, stdin: str = "") -> str:
+def flask_cli(settings: dict[str, str], *args: str, stdin: str = "") -> str:
     """Run `flask --app plugin …` as the operator does, against the live server's database."""
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "plugin", *args],
         cwd=ROOT,
-        env=clean_env(**live_server_env),
+        env=clean_env(**settings),
         input=stdin,
         capture_output=True,
         text=True,
@@ -77,10 +74,10 @@ def flask_cli(live_server_env: dict[str, str], *args: str, stdin: str = "") -> s
 
 
 @pytest.fixture
-def make_admin(live_server_env):
+def make_admin(live_server):
     def create(email: str, password: str = PASSWORD) -> str:
         flask_cli(
-            live_server_env,
+            live_server.settings,
             "users",
             "create",
             email,

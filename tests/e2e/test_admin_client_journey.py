@@ -6,11 +6,11 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Shots
 from tests.e2e.chatgpt import CallbackCatcher, Credentials
 from tests.e2e.install import connect
 from tests.e2e.openapi_calls import ApiDocument
 from tests.helpers import PASSWORD
+from tests.live_fixtures import Shots
 
 ADMIN = "operator@example.com"
 

@@ -6,8 +6,6 @@ SDK's OAuthClientProvider needs the connector's resource metadata and registrati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import anyio
 import httpx2
 import pytest
@@ -16,51 +14,20 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from plugin import create_app
 from plugin.extensions import db
 from plugin.todos.models import Todo
-from tests.conftest import base_config
 from tests.helpers import PASSWORD, csrf_token_from, make_oauth_client, make_token, make_user
 from tests.mcp.mcp_helpers import confirm_form
-from tests.production import servers
 
 MODES = ["legacy", "2026-07-28"]
 
 
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory) -> Iterator[servers.Gunicorn]:
-    """gunicorn with PLUGIN_BASE_URL set to where it listens, one for this module's tests on
-    each database (each test brings its own person, client and tokens)."""
-    port = servers.free_port()
-    instance = tmp_path_factory.mktemp("instance")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(servers, "free_port", lambda: port)
-        server = servers.Gunicorn(
-            {
-                "DATABASE_URL": database_url,
-                "SECRET_KEY": servers.SECRET_KEY,
-                "PLUGIN_INSTANCE_PATH": str(instance),
-                "PLUGIN_BASE_URL": f"http://127.0.0.1:{port}",
-            },
-            workers=2,
-        )
-    yield server
-    output = server.stop()
-    assert "Traceback" not in output, output
-
-
 @pytest.fixture
-def served(server, database_url):
-    """The module's server, and a person with a client in a database emptied afterwards."""
-    app = create_app(base_config(database_url))
-    person = make_user(app)
-    client = make_oauth_client(app)
-    yield server, app, person, client
-    with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.engine.dispose()
+def served(app, serve):
+    """gunicorn (two workers) with PLUGIN_BASE_URL set to where it listens, and a person with
+    a client in the test's database."""
+    server = serve(workers=2, base_url_is_own=True)
+    return server, app, make_user(app), make_oauth_client(app)
 
 
 async def _journey(url: str, token: str, mode: str) -> dict:

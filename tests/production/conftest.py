@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import SECRET_KEY, Gunicorn, PrivateRedis
+
+from tests.servers import SECRET_KEY, Gunicorn, PrivateRedis
 
 
 @pytest.fixture

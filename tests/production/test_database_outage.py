@@ -14,9 +14,9 @@ from collections import Counter
 import pytest
 import requests
 import sqlalchemy as sa
-from servers import POSTGRES_PORT, TcpProxy, login, postgres_only
 
 from tests.helpers import PASSWORD
+from tests.servers import POSTGRES_PORT, TcpProxy, login, postgres_only
 
 # Pages and endpoints that all need the database, for people and for programs.
 TARGETS = [

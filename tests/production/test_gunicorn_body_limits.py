@@ -6,30 +6,18 @@ gunicorn itself limits only the request line and headers; the body limit is the 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 import requests
-from servers import SECRET_KEY, Gunicorn
 
 LIMIT = 1_048_576
 PIECE = b"x" * 65_536
 
 
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory) -> Iterator[Gunicorn]:
-    """One gunicorn for this module's tests on each database: each only sends a body that is
-    refused before anything is read or written, so none can change what another sees."""
-    instance = tmp_path_factory.mktemp("instance")
-    server = Gunicorn(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": SECRET_KEY,
-            "PLUGIN_INSTANCE_PATH": str(instance),
-        }
-    )
-    yield server
-    server.stop()
+@pytest.fixture
+def server(live_server):
+    """Each test only sends a body that is refused before anything is read or written."""
+    return live_server
 
 
 def pieces(total: int):

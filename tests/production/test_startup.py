@@ -11,7 +11,8 @@ import tempfile
 
 import pytest
 import requests
-from servers import ROOT, SECRET_KEY, clean_env, free_port, wait_for_port
+
+from tests.servers import ROOT, SECRET_KEY, clean_env, free_port, wait_for_port
 
 ENV_EXAMPLE_SECRET_KEY = next(
     line.removeprefix("SECRET_KEY=")

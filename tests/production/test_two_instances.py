@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 import sqlalchemy as sa
-from servers import login, postgres_only, submit_form
 
 from tests.helpers import PASSWORD, csrf_token_from
+from tests.servers import login, postgres_only, submit_form
 
 
 @pytest.fixture

@@ -1,22 +1,24 @@
-"""A live server and a real browser (Debian's chromium driven by Playwright) for journeys.
+"""Shared fixtures for tests that need a served app or a browser (a pytest plugin, loaded by
+tests/conftest.py): ``server_pool``, ``live_server``, ``browser`` and ``page``.
 
-``live_server`` runs `gunicorn wsgi:app` on a free loopback port against the test database
-of the ``database_url`` fixture; ``page`` is a fresh browser tab that saves screenshots to
-test-artifacts/. Both are meant for every browser journey, not only the accounts one.
+``live_server`` is `gunicorn wsgi:app` against the test's database, taken from a pool that
+keeps one server per database and settings for the whole session (pytest-xdist worker);
+``page`` is a fresh browser tab (Debian's chromium driven by Playwright) that saves
+screenshots to test-artifacts/.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.production.servers import SECRET_KEY, Gunicorn
+from tests.servers import SECRET_KEY, Gunicorn, ServerPool
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -33,15 +35,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def server_pool(tmp_path_factory) -> Iterator[ServerPool]:
+    """The session's shared gunicorn servers, stopped when the session ends."""
+    pool = ServerPool(tmp_path_factory.mktemp("servers"))
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def live_server_env(database_url, tmp_path) -> dict[str, str]:
+def live_server_env(database_url) -> dict[str, str]:
     """Settings for the live server; extend it in a module to change them."""
-    instance = tmp_path / "instance"
-    instance.mkdir()
     return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
-        "PLUGIN_INSTANCE_PATH": str(instance),
         # Journeys log in and out many times from one address.
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
@@ -50,20 +57,38 @@ def live_server_env(database_url, tmp_path) -> dict[str, str]:
 
 
 @pytest.fixture
-def live_server(app, live_server_env) -> Iterator[Gunicorn]:
-    """A real HTTP server (one gunicorn worker); ``.url`` is its base URL.
+def serve(app, live_server_env, server_pool) -> Iterator[Callable[..., Gunicorn]]:
+    """``serve(**settings)``: a real HTTP server (gunicorn) on the test's database with the
+    live server's settings and these; ``.url`` is its URL. ``workers`` and
+    ``base_url_is_own`` (``PLUGIN_BASE_URL`` set to the server's own URL) as ServerPool.get.
 
     It depends on ``app`` so that the tables are emptied after the test, as for every other
-    test; the server is stopped before that happens.
+    test. Whatever the servers log during the test must hold no traceback.
     """
-    server = Gunicorn(live_server_env, workers=1)
-    yield server
-    errors = server.stop()
-    assert "Traceback" not in errors, errors
+    used: list[tuple[Gunicorn, int]] = []
+
+    def start(*, workers: int = 1, base_url_is_own: bool = False, **settings: str) -> Gunicorn:
+        server = server_pool.get(
+            live_server_env | settings, workers=workers, base_url_is_own=base_url_is_own
+        )
+        server_pool.reset(server)
+        used.append((server, server.log_size()))
+        return server
+
+    yield start
+    for server, offset in used:
+        errors = server.log_since(offset)
+        assert "Traceback" not in errors, errors
 
 
-# Per module, not per session: tests/e2e imports these fixtures too, and Playwright's sync
-# API allows one running instance at a time; modules run one after another.
+@pytest.fixture
+def live_server(serve) -> Gunicorn:
+    """A real HTTP server (one gunicorn worker) on the test's database; ``.url`` is its URL."""
+    return serve()
+
+
+# Per module, not per session: Playwright's sync API allows one running instance at a time,
+# and other modules run event loops of their own.
 @pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):

@@ -1,4 +1,4 @@
-"""Real servers for the production tests: gunicorn processes, a private Redis, a TCP proxy.
+"""Real servers for the tests: gunicorn processes (one-off or shared), a private Redis, a TCP proxy.
 
 Everything here is started on free loopback ports and stopped by its fixture. The machine's
 PostgreSQL and Redis are only ever connected to, never stopped.
@@ -21,11 +21,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from tests.helpers import csrf_token_from
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = secrets.token_urlsafe(48)
 POSTGRES_PORT = 5432
 
@@ -63,9 +64,10 @@ def clean_env(**settings: str) -> dict[str, str]:
 class Gunicorn:
     """`gunicorn wsgi:app` with the repository's gunicorn.conf.py, as an operator runs it."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], workers: int = 1, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.settings = env
         env = clean_env(
             PORT=str(self.port),
             WEB_CONCURRENCY=str(workers),
@@ -101,6 +103,16 @@ class Gunicorn:
             time.sleep(0.1)
         raise AssertionError(f"gunicorn on {self.url} never answered /healthz with 200")
 
+    def log_size(self) -> int:
+        """Where the server's stderr ends now: pass it to ``log_since``."""
+        self.log.seek(0, os.SEEK_END)
+        return self.log.tell()
+
+    def log_since(self, offset: int) -> str:
+        """What the server wrote to stderr after ``offset``."""
+        self.log.seek(offset)
+        return self.log.read()
+
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()]
@@ -120,6 +132,66 @@ class Gunicorn:
         output = self.log.read()
         self.log.close()
         return output
+
+
+class ServerPool:
+    """Gunicorn servers shared by one session's tests, one per database and settings.
+
+    Starting gunicorn (and stopping it) takes seconds, most of a browser test's time, while
+    almost every such test only needs *a* server on its database: the tables are emptied after
+    each test (the ``app`` fixture) and ``reset`` clears the rate limits, which live in the
+    machine's Redis under the server's own key prefix. Tests that stop, kill or restart a
+    server, or read its whole log, start their own.
+    """
+
+    def __init__(self, folder: Path, most: int = 6) -> None:
+        self.folder = folder
+        self.most = most
+        self.redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        self._servers: dict[tuple, Gunicorn] = {}
+
+    def get(
+        self, env: dict[str, str], *, workers: int = 1, base_url_is_own: bool = False
+    ) -> Gunicorn:
+        """A running server with these settings (``PLUGIN_BASE_URL`` its own URL if asked)."""
+        key = (tuple(sorted(env.items())), workers, base_url_is_own)
+        server = self._servers.get(key)
+        if server is not None and server.process.poll() is None:
+            return server
+        if len(self._servers) >= self.most:
+            oldest = self._servers.pop(next(iter(self._servers)))
+            oldest.stop()
+            self.reset(oldest)
+        name = f"server-{secrets.token_hex(4)}"
+        instance = self.folder / name
+        instance.mkdir(parents=True)
+        port = free_port()
+        settings = {
+            "PLUGIN_INSTANCE_PATH": str(instance),
+            "REDIS_URL": self.redis_url,
+            "RATELIMIT_KEY_PREFIX": f"plugin-test-{name}",
+            **({"PLUGIN_BASE_URL": f"http://127.0.0.1:{port}"} if base_url_is_own else {}),
+            **env,
+        }
+        server = self._servers[key] = Gunicorn(settings, workers, port=port)
+        return server
+
+    def reset(self, server: Gunicorn) -> None:
+        """Forget every rate-limit count the server's earlier tests left."""
+        prefix = server.settings["RATELIMIT_KEY_PREFIX"]
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+            self.reset(server)
+        self._servers.clear()
 
 
 class TcpProxy:
