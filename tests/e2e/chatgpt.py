@@ -103,7 +103,7 @@ class CallbackCatcher:
 
     Playwright cannot intercept a redirect's next hop (its routes see only requests the
     page starts), and the plugin reaches ChatGPT by redirecting. So the browser resolves no
-    host name at all (``--host-resolver-rules`` in tests/browser/conftest.py): a request
+    host name at all (``--host-resolver-rules`` in tests/live_fixtures.py): a request
     for chat.openai.com fails inside Chromium, before any packet leaves. Every request is
     still reported as an event, which is where the callback URL, code and state are read.
     Requests the page itself starts for other hosts are aborted by a route as well.
