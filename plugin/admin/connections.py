@@ -10,7 +10,7 @@ from plugin.accounts.sessions import admin_required
 from plugin.admin.common import NewestFirst, active_filters, bp, newest_first
 from plugin.admin.forms import ConnectionFilterForm
 from plugin.connections.models import ConnectionTrace
-from plugin.connections.services import query_traces
+from plugin.connections.queries import query_traces
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
 

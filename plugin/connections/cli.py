@@ -6,7 +6,8 @@ import click
 from flask.cli import AppGroup
 
 from plugin.connections.models import OUTCOMES, ConnectionTrace
-from plugin.connections.services import prune_expired, query_traces, trace_as_dict
+from plugin.connections.queries import query_traces, trace_as_dict
+from plugin.connections.services import prune_expired
 from plugin.database import commit
 from plugin.terminal import print_tail, tail_options
 

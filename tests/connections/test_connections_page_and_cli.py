@@ -40,7 +40,7 @@ def test_the_page_lists_a_failed_attempt_with_its_step_and_fix(app, oauth_client
     assert f'href="/admin/connections?client={oauth_client.client_id}"' in client_page
     assert "1 failed" in client_page
     # The trace page shows the steps and what broke.
-    from plugin.connections.services import query_traces
+    from plugin.connections.queries import query_traces
 
     with app.app_context():
         trace_id = query_traces()[0].id
