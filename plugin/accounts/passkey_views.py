@@ -27,16 +27,13 @@ from plugin.accounts.forms import (
 )
 from plugin.accounts.models import Passkey, User
 from plugin.accounts.pages import TOO_MANY, see_other
-from plugin.accounts.passkeys import (
+from plugin.accounts.passkey_checks import (
     add_passkey,
-    find_passkey,
-    list_passkeys,
     registration_options,
-    remove_passkey,
-    rename_passkey,
     sign_in_options,
     verify_sign_in,
 )
+from plugin.accounts.passkeys import find_passkey, list_passkeys, remove_passkey, rename_passkey
 from plugin.accounts.reauth import reauthentication_for
 from plugin.accounts.services import AccountError, EmailTaken
 from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_user

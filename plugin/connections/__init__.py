@@ -1,7 +1,7 @@
 """Connection traces: each authorization attempt, step by step, until its first API call.
 
 Core-level like ``audit``: the OAuth feature notes steps here (``services.note``); the
-admin page and ``flask connections`` read them. Nothing here imports a feature.
+admin page and ``flask connections`` read them (``queries``). Nothing here imports a feature.
 """
 
 from __future__ import annotations
