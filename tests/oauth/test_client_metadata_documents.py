@@ -137,8 +137,9 @@ def test_private_loopback_and_link_local_addresses_are_refused(monkeypatch, addr
     monkeypatch.setattr(
         socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, 1, 6, "", (address, 443))]
     )
-    with pytest.raises(FetchError, match="not a public address"):
+    with pytest.raises(FetchError, match="host is not allowed") as refused:
         fetch_json("https://docs.example/client.json")
+    assert refused.value.detail == f"{address} is not a public address"
 
 
 def test_one_private_answer_among_public_ones_is_refused(monkeypatch):
@@ -146,8 +147,9 @@ def test_one_private_answer_among_public_ones_is_refused(monkeypatch):
 
     answers = [(socket.AF_INET, 1, 6, "", (ip, 443)) for ip in ("93.184.215.14", "10.0.0.1")]
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: answers)
-    with pytest.raises(FetchError, match="10.0.0.1"):
+    with pytest.raises(FetchError) as refused:
         fetch_json("https://docs.example/client.json")
+    assert "10.0.0.1" in refused.value.detail
 
 
 def test_a_changing_dns_answer_cannot_redirect_the_connection(monkeypatch, host):
