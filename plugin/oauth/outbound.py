@@ -97,6 +97,12 @@ def _run(url: str, job: Callable[[], None], done: threading.Event) -> None:
         done.set()
 
 
+def in_flight() -> int:
+    """How many fetches this process is running now."""
+    with _lock:
+        return len(_running)
+
+
 def fetch_and_wait(url: str, job: Callable[[], None], wait: float = WAIT) -> bool:
     """Start (or join) the fetch of ``url`` and wait for it; False if it is still running."""
     return start_fetch(url, job).wait(wait)
