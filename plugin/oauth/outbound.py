@@ -1,13 +1,14 @@
 """Where metadata-document fetches run: in threads of their own, never long on a request's.
 
-A worker serves one request at a time (gunicorn.conf.py), so a fetch on the request's thread
-would hold the worker for as long as the host likes. Here each fetch runs in a daemon thread
-and the request waits for it at most ``WAIT`` seconds; the fetch stores its outcome itself
-(``job``), so a request that gave up finds it on its next try, on any worker. At most
-``MAX_IN_FLIGHT`` fetches run at once in a process, a request for a URL already being fetched
-waits for that fetch, and fetches are counted per requesting address and per host in the
-rate-limit storage (shared through Redis when ``REDIS_URL`` is set): past the limits nothing
-is fetched.
+A worker serves one request at a time (gunicorn.conf.py) and keeps accepting connections
+meanwhile, so a fetch on the request's thread would hold the worker, and every request queued
+behind it, for as long as the host likes. Here each fetch runs in a daemon thread and the
+request that started it waits at most ``WAIT`` seconds (a request queued behind a few slow
+ones still waits only a few times that); the fetch stores its outcome itself (``job``), so a
+request that gave up finds it on its next try, on any worker. A request for a URL already
+being fetched does not wait at all. At most ``MAX_IN_FLIGHT`` fetches run at once in a
+process, and fetches are counted per requesting address and per host in the rate-limit
+storage (shared through Redis when ``REDIS_URL`` is set): past the limits nothing is fetched.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from plugin.extensions import limiter
 
 log = logging.getLogger(__name__)
 
-# Seconds a request waits for a fetch before answering "try again".
-WAIT = 1.0
+# Seconds a request waits for the fetch it started before answering "try again": enough for
+# a host that answers at all promptly (DNS, TLS and one GET take a few hundred milliseconds).
+WAIT = 0.5
 MAX_IN_FLIGHT = 4
 FETCHES_PER_ADDRESS = "10 per minute;60 per hour"
 FETCHES_PER_HOST = "10 per minute;60 per hour"
@@ -65,13 +67,14 @@ def _count_fetch(url: str) -> None:
         log.warning("metadata fetch limit not checked: the rate-limit storage failed")
 
 
-def start_fetch(url: str, job: Callable[[], None]) -> threading.Event:
+def start_fetch(url: str, job: Callable[[], None]) -> tuple[threading.Event, bool]:
     """Run ``job`` (fetch ``url`` and store the outcome) in a thread, unless one already runs
-    for ``url``; return the event set when it has ended. Raises FetchRefused."""
+    for ``url``; return the event set when it has ended, and whether this call started it.
+    Raises FetchRefused."""
     with _lock:
         running = _running.get(url)
     if running is not None:
-        return running
+        return running, False
     _count_fetch(url)
     if not _slots.acquire(blocking=False):
         raise FetchRefused("Too many client metadata documents are being fetched: try again.")
@@ -79,10 +82,10 @@ def start_fetch(url: str, job: Callable[[], None]) -> threading.Event:
         running = _running.get(url)
         if running is not None:
             _slots.release()
-            return running
+            return running, False
         done = _running[url] = threading.Event()
     threading.Thread(target=_run, args=(url, job, done), name="cimd-fetch", daemon=True).start()
-    return done
+    return done, True
 
 
 def _run(url: str, job: Callable[[], None], done: threading.Event) -> None:
@@ -103,6 +106,8 @@ def in_flight() -> int:
         return len(_running)
 
 
-def fetch_and_wait(url: str, job: Callable[[], None], wait: float = WAIT) -> bool:
-    """Start (or join) the fetch of ``url`` and wait for it; False if it is still running."""
-    return start_fetch(url, job).wait(wait)
+def fetch_and_wait(url: str, job: Callable[[], None]) -> bool:
+    """Start the fetch of ``url`` and wait ``WAIT`` seconds for it; False if it is still
+    running (or was already running: a retry does not wait twice)."""
+    done, started = start_fetch(url, job)
+    return done.wait(WAIT) if started else done.is_set()
