@@ -5,8 +5,8 @@ The document is fetched safely (``fetch``) beside the request (``outbound``), va
 kept on the client's row: fresh for as long as its cache headers say (within bounds), and as
 the last good copy when a later fetch fails. A failed fetch stores no client: its audit event
 is the failure record, and the back-off (no new fetch of that URL for ``RETRY_AFTER_FAILURE``)
-is read from it. ChatGPT's and Claude's documents ship here, because their hosts have answered
-datacenter fetches with bot challenges: they serve as the last good copy from the start.
+is read from it. ChatGPT's and Claude's documents ship with the server (``vendor_documents``):
+they serve as the last good copy from the start.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, OAuthClient
 from plugin.oauth.outbound import FetchRefused, fetch_and_wait
 from plugin.oauth.registration import GRANT_TYPES, RegistrationError, clean_metadata
 from plugin.oauth.scopes import scopes
+from plugin.oauth.vendor_documents import KNOWN_DOCUMENTS
 
 log = logging.getLogger(__name__)
 
@@ -46,41 +47,6 @@ FAILED = "client.metadata_fetch_failed"
 SUBJECT = "client:"
 # Longer URLs are no metadata documents: the audit subject ``client:<url>`` must fit its column.
 MAX_URL_LENGTH = MAX_CLIENT_ID_LENGTH - len(SUBJECT)
-
-CHATGPT_NAME = "ChatGPT"
-CLAUDE_NAME = "Claude"
-KNOWN_DOCUMENTS: dict[str, dict[str, Any]] = {
-    "https://chatgpt.com/oauth/client.json": {
-        "client_id": "https://chatgpt.com/oauth/client.json",
-        "client_name": CHATGPT_NAME,
-        "redirect_uris": ["https://chatgpt.com/connector_platform_oauth_redirect"],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        # ChatGPT lists an array where RFC 7591 has one value; "none" is the one used here.
-        "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"],
-    },
-    "https://chatgpt.com/oauth/mcp/client.json": {
-        "client_id": "https://chatgpt.com/oauth/mcp/client.json",
-        "client_name": CHATGPT_NAME,
-        "redirect_uris": ["https://chatgpt.com/connector/oauth/mcp"],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"],
-    },
-    "https://claude.ai/oauth/mcp-oauth-client-metadata": {
-        "client_id": "https://claude.ai/oauth/mcp-oauth-client-metadata",
-        "client_name": CLAUDE_NAME,
-        "redirect_uris": [
-            "https://claude.ai/api/mcp/auth_callback",
-            "https://claude.com/api/mcp/auth_callback",
-        ],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": "none",
-    },
-}
-# Redirect hosts of clients people know; others are marked "not reviewed" on the consent page.
-KNOWN_REDIRECT_HOSTS = frozenset({"chatgpt.com", "chat.openai.com", "claude.ai", "claude.com"})
 
 
 def is_metadata_url(client_id: str) -> bool:
@@ -274,32 +240,37 @@ def _unusable(reason: str) -> InvalidClientError:
     )
 
 
+def _is_fresh(client: OAuthClient) -> bool:
+    fresh_until = client.metadata_fresh_until
+    return fresh_until is not None and fresh_until > utcnow()
+
+
 def metadata_client(url: str) -> OAuthClient | None:
     """The client described at ``url``: cached while fresh, fetched when not.
 
     Raises InvalidClientError (shown on the error page, never redirected) when there is no
-    usable document; a disabled client is None, like an unknown one. The request waits at
-    most ``outbound.WAIT`` seconds for a fetch; a stale copy is used when it waited in vain.
+    usable document; a disabled client is None, like an unknown one.
     """
     if not current_app.config["OAUTH_CIMD_ENABLED"]:
         return None
     client = _stored(url)
-    if client is not None and client.is_disabled:
-        return None
+    if client is not None and (client.is_disabled or _is_fresh(client)):
+        return None if client.is_disabled else client
     if client is None and url in KNOWN_DOCUMENTS:
         return _seed(url)
-    fresh_until = client.metadata_fresh_until if client is not None else None
-    if client is not None and fresh_until is not None and fresh_until > utcnow():
-        return client
+    client = _refetch(url, client)
+    return None if client.is_disabled else client
+
+
+def _refetch(url: str, client: OAuthClient | None) -> OAuthClient:
+    """``client`` with the copy a fetch brings within ``outbound.WAIT`` seconds, else with its
+    last good copy; InvalidClientError when there is neither."""
     try:
         check_url(url)
     except FetchError as error:
         traces.metadata_fetched(url, client, error.detail)
         raise _unusable(str(error)) from None
-    failure = recent_failure(url)
-    if failure is not None and client is None:
-        raise _unusable(f"{failure} (it is fetched again a few minutes after a failure)")
-    if failure is None:
+    if recent_failure(url) is None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         try:
             arrived = fetch_and_wait(url, lambda: _fetch_and_store(app, url))
@@ -314,8 +285,7 @@ def metadata_client(url: str) -> OAuthClient | None:
                 description="The app's client metadata document is still being fetched: "
                 "try again in a few seconds."
             )
-    if client is not None and client.metadata_document is not None and not client.is_disabled:
+    if client is not None and client.metadata_document is not None:
         return client
-    if client is not None and client.is_disabled:
-        return None
-    raise _unusable(recent_failure(url) or "the fetch failed")
+    failure = recent_failure(url) or "the fetch failed"
+    raise _unusable(f"{failure} (it is fetched again a few minutes after a failure)")

@@ -44,7 +44,7 @@ class FetchRefused(Exception):
 def _limit_keys(url: str) -> list[tuple[str, ...]]:
     prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
     host = (urlsplit(url).hostname or "").lower()
-    keys = [(FETCHES_PER_HOST, prefix, "cimd-fetch-host", host)]
+    keys: list[tuple[str, ...]] = [(FETCHES_PER_HOST, prefix, "cimd-fetch-host", host)]
     if has_request_context():
         keys.append((FETCHES_PER_ADDRESS, prefix, "cimd-fetch-address", request.remote_addr or ""))
     return keys
