@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from plugin.oauth.fetch import TIMEOUT
-from plugin.oauth.outbound import MAX_IN_FLIGHT
+from plugin.oauth.outbound import MAX_IN_FLIGHT, WAIT
 from tests.oauth.connector_helpers import DrippingHost
 
 WORKERS = 2
@@ -59,9 +59,10 @@ def test_oa28_hosts_that_drip_their_headers_hold_no_worker(gunicorn_factory, ser
     for thread in threads:
         thread.join(30)
     assert max(health_times) < 2.5, health_times
-    # Each install request was answered ("try again") after half a second of waiting.
+    # Each install request was answered ("try again") after half a second of waiting; one
+    # worker may have queued them all (gthread accepts while its thread is busy).
     assert [status for status, _ in answers] == [400] * SLOW_FETCHES
-    assert max(seconds for _, seconds in answers) < 3, answers
+    assert max(seconds for _, seconds in answers) < SLOW_FETCHES * WAIT + 1.5, answers
     # The fetches themselves were capped and cut off at the one deadline.
     assert dripping.most_open <= MAX_IN_FLIGHT * WORKERS
     deadline = time.monotonic() + TIMEOUT + 3
