@@ -10,6 +10,4 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from plugin.connections import services
-
-    services.init_app(app)
+    """Nothing to register: steps are saved through ``plugin.database.write_apart``."""

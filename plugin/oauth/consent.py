@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from plugin.hosts import is_loopback, is_loopback_http
-from plugin.oauth.metadata_documents import KNOWN_REDIRECT_HOSTS
 from plugin.oauth.models import OAuthClient
+from plugin.oauth.vendor_documents import KNOWN_REDIRECT_HOSTS
 
 
 @dataclass(frozen=True)

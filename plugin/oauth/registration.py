@@ -2,7 +2,8 @@
 
 Only public clients (no secret, PKCE required) are registered. Claude registers anew on every
 fresh connection, so an identical request returns the client registered before instead of a
-new one, and registrations that never got a token are pruned (``flask clients prune``).
+new one, and registrations that never got a token are pruned (``flask clients prune``), with
+the metadata-document clients nobody uses.
 """
 
 from __future__ import annotations
@@ -172,12 +173,21 @@ def registration_response(client: OAuthClient) -> dict[str, Any]:
     }
 
 
-def prune_dynamic_clients(unused_days: int) -> int:
-    """Delete dynamic registrations unused (no token) for ``unused_days``; return how many."""
+# Clients that made themselves: both kinds are pruned when unused.
+SELF_MADE_KINDS = ("dynamic", "metadata-document")
+
+
+def prune_self_made_clients(unused_days: int) -> int:
+    """Delete dynamic registrations and metadata-document clients unused (no token) for
+    ``unused_days``; return how many.
+
+    A disabled metadata-document client is kept: it is how an operator blocks that URL.
+    """
     cutoff = utcnow() - timedelta(days=unused_days)
     stale = db.session.scalars(
         sa.select(OAuthClient).where(
-            OAuthClient.kind == "dynamic",
+            OAuthClient.kind.in_(SELF_MADE_KINDS),
+            sa.or_(OAuthClient.kind == "dynamic", OAuthClient.is_disabled.is_(False)),
             sa.func.coalesce(OAuthClient.last_used_at, OAuthClient.created_at) < cutoff,
         )
     ).all()
