@@ -8,7 +8,9 @@ requests that carry none, for clients that cannot send one (the conformance suit
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import queue
 import subprocess
 import threading
 import time
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tests.helpers import PASSWORD
 from tests.production.servers import SECRET_KEY, Gunicorn, free_port
@@ -157,7 +160,7 @@ def node(node_clients: Path, script: str, *args: str, **kwargs: Any) -> subproce
     )
 
 
-def sign_up_on_the_way(page: Any, authorize_url: str, email: str, returns_to: str) -> str:
+def sign_up_on_the_way(page: Any, authorize_url: str, email: str) -> str:
     """Open the client's authorization URL, create an account there and allow the client;
     what the consent page said."""
     page.goto(authorize_url)
@@ -166,25 +169,125 @@ def sign_up_on_the_way(page: Any, authorize_url: str, email: str, returns_to: st
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    return allow(page, returns_to)
+    return allow(page, authorize_url)
 
 
-def log_in_on_the_way(page: Any, authorize_url: str, email: str, returns_to: str) -> str:
+def log_in_on_the_way(page: Any, authorize_url: str, email: str) -> str:
     """Open the client's authorization URL, log in there and allow the client; what the
     consent page said."""
     page.goto(authorize_url)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    return allow(page, returns_to)
+    return allow(page, authorize_url)
 
 
-def allow(page: Any, returns_to: str) -> str:
-    """Press Allow on the consent page, wait for the client's callback page; what it said."""
+def allow(page: Any, authorize_url: str) -> str:
+    """Press Allow on the consent page and wait for the browser to reach the client's
+    callback (the ``redirect_uri`` of ``authorize_url``); what the consent page said."""
+    (returns_to,) = parse_qs(urlsplit(authorize_url).query)["redirect_uri"]
     button = page.get_by_role("button", name="Allow", exact=True)
     button.wait_for()
     said = page.locator("main").inner_text()
     page.shots("consent")
     button.click()
-    page.wait_for_url(lambda url: url.startswith(returns_to))
+    page.wait_for_url(lambda url: url.startswith(returns_to + "?"))
     return said
+
+
+class StdioClient:
+    """Talk MCP (newline-delimited JSON-RPC) to a local process, as a desktop app does to
+    mcp-remote; what the process logs goes to ``log_file``."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log_file: Path) -> None:
+        self.log_file = log_file
+        self.log = log_file.open("a")
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=env,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.next_id = 0
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            for line in self.process.stdout:
+                self.lines.put(line)
+        except (ValueError, OSError):
+            pass  # ``stop`` closed the pipe under the loop: nothing more to read anyway
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def ask(self, method: str, params: dict[str, Any] | None = None) -> int:
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}})
+        return self.next_id
+
+    def answer(self, request_id: int, timeout: float = 60) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message = json.loads(self.lines.get(timeout=0.5))
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    raise AssertionError(self.log_file.read_text()[-3000:]) from None
+                continue
+            if message.get("id") == request_id:
+                assert "error" not in message, message
+                return message["result"]
+        raise AssertionError(f"no answer within {timeout}s: " + self.log_file.read_text()[-3000:])
+
+    def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        return self.answer(self.ask(method, params))
+
+    def initialize(self) -> int:
+        """Send initialize; the caller reads the answer (a sign-in may come first)."""
+        return self.ask(
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "Desk App", "version": "1.0"},
+            },
+        )
+
+    def initialized(self, request_id: int) -> Any:
+        result = self.answer(request_id)
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return result
+
+    def call(self, name: str, **arguments: Any) -> Any:
+        result = self.request("tools/call", {"name": name, "arguments": arguments})
+        assert not result.get("isError"), result
+        return result["structuredContent"]
+
+    def close(self) -> None:
+        """Close stdin, as a desktop app quitting does; the process must exit by itself."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError("it did not exit when its stdin closed") from None
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Kill the process if it still runs (a test that failed half-way) and let go."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.log):
+            if stream is not None and not stream.closed:
+                stream.close()

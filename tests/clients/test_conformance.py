@@ -212,8 +212,7 @@ def test_authorization_server_scenarios(node_clients, proxy, app, page, tmp_path
                 break
         else:
             raise AssertionError("".join(printed))
-        callback = f"http://127.0.0.1:{port}/callback?"
-        log_in_on_the_way(page, line.strip(), "conformance@example.com", callback)
+        log_in_on_the_way(page, line.strip(), "conformance@example.com")
         rest, _ = run.communicate(timeout=60)
     finally:
         if run.poll() is None:

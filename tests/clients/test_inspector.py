@@ -183,7 +183,7 @@ def test_its_own_oauth_in_the_browser(node_clients, proxy, page, tmp_path):
     )
     try:
         authorize = inbox.next_url(first)
-        said = sign_up_on_the_way(page, authorize, "inspector@example.com", callback + "?")
+        said = sign_up_on_the_way(page, authorize, "inspector@example.com")
         out, err = first.communicate(timeout=60)
     finally:
         if first.poll() is None:
