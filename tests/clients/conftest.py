@@ -7,12 +7,16 @@ the server's settings for a module.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import browser, page
-from tests.clients.client_helpers import BrowserInbox, TokenProxy, public_server
+from tests.clients.client_helpers import CLIENTS, BrowserInbox, TokenProxy, public_server
 from tests.helpers import make_oauth_client, make_token, make_user
 
 __all__ = ["browser", "page"]
@@ -50,3 +54,25 @@ def mcp_token(app, proxy) -> str:
 @pytest.fixture
 def inbox(tmp_path) -> BrowserInbox:
     return BrowserInbox(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def fastmcp_python(tmp_path_factory) -> Path:
+    """A virtualenv of its own holding fastmcp exactly as fastmcp-requirements.txt pins it
+    (its releases move faster than our constraints); the Python to run its client with."""
+    folder = tmp_path_factory.mktemp("fastmcp") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        + ["--no-deps", "-r", str(CLIENTS / "fastmcp-requirements.txt")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if installed.returncode != 0:
+        message = f"could not install fastmcp from the package index: {installed.stderr[-500:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return python
