@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from plugin.api.operations import operations
-from tests.clients.client_helpers import BrowserInbox, sign_up_on_the_way
+from tests.browser.conftest import Shots
+from tests.clients.client_helpers import BrowserInbox, log_in_on_the_way, sign_up_on_the_way
 from tests.production.servers import free_port
 
 INSPECTOR = ".bin/mcp-inspector"
@@ -156,7 +157,7 @@ def test_app_info_reports_the_todo_list_ui(inspect, app, proxy):
     }
 
 
-def test_its_own_oauth_in_the_browser(node_clients, proxy, page, tmp_path):
+def test_its_own_oauth_in_the_browser(node_clients, proxy, page, browser, tmp_path):
     inbox = BrowserInbox(tmp_path)
     callback = f"http://127.0.0.1:{free_port()}/oauth/callback"
     env = inspector_env(tmp_path, MCP_AUTO_OPEN_ENABLED="true", **inbox.env)
@@ -217,3 +218,41 @@ def test_its_own_oauth_in_the_browser(node_clients, proxy, page, tmp_path):
     items = json.loads(again.stdout)["result"]["structuredContent"]["items"]
     assert [item["title"] for item in items] == ["Allowed in the browser"]
     assert inbox.taken == 1 and not inbox.file.read_text().split()[1:]
+
+    # --relogin: it revokes its grant (RFC 7009) and signs in again; the person, in a
+    # browser without a session, logs in and is asked again (a loopback client always is).
+    context = browser.new_context()
+    third = subprocess.Popen(
+        inspector_command(
+            node_clients,
+            mcp,
+            "--relogin",
+            "--callback-url",
+            callback,
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "listTodos",
+            "--format",
+            "json",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        fresh = context.new_page()
+        fresh.set_default_timeout(10_000)
+        fresh.shots = Shots(fresh, page.shots.folder.name + "-returning")
+        said = log_in_on_the_way(fresh, inbox.next_url(third), "inspector@example.com")
+        out, err = third.communicate(timeout=60)
+    finally:
+        context.close()
+        if third.poll() is None:
+            third.kill()
+            third.wait()
+    assert third.returncode == 0, out + err
+    assert "You allowed MCP Inspector before" in said
+    items = json.loads(out)["result"]["structuredContent"]["items"]
+    assert [item["title"] for item in items] == ["Allowed in the browser"]
