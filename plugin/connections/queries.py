@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from plugin.clock import utcnow
-from plugin.connections.models import ConnectionTrace, unexchanged_clause
+from plugin.connections.models import ConnectionTrace, stalled_clause
 from plugin.extensions import db
 
 
@@ -38,8 +38,9 @@ def query_traces(
                 person.strip().lower(), autoescape=True
             )
         )
-    # A code never exchanged counts as failed, though its stored outcome is still pending.
-    stalled = unexchanged_clause(utcnow())
+    # A stalled trace (code never exchanged, tokens never used) counts as failed, though its
+    # stored outcome is still pending.
+    stalled = stalled_clause(utcnow())
     if outcome == "failed":
         statement = statement.where((ConnectionTrace.outcome == "failed") | stalled)
     elif outcome == "pending":
@@ -53,10 +54,10 @@ def query_traces(
 
 
 def count_failed(client_id: str) -> int:
-    """How many of the client's kept traces ended failed (a code never exchanged included)."""
+    """How many of the client's kept traces ended failed (stalled ones included)."""
     statement = sa.select(sa.func.count()).where(
         ConnectionTrace.client_id == client_id,
-        (ConnectionTrace.outcome == "failed") | unexchanged_clause(utcnow()),
+        (ConnectionTrace.outcome == "failed") | stalled_clause(utcnow()),
     )
     return db.session.scalar(statement) or 0
 

@@ -83,7 +83,10 @@ async def _read_resource(
 ) -> types.ReadResourceResult:
     found = apps.read_resource(params.uri)
     if found is None:
-        raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {params.uri}")
+        # The uri in data lets a client tell which read failed (SEP-2164).
+        raise MCPError(
+            types.INVALID_PARAMS, f"Unknown resource: {params.uri}", data={"uri": params.uri}
+        )
     return found
 
 

@@ -24,6 +24,7 @@ from plugin.clock import utcnow
 from plugin.connections.services import Step, TraceKey, is_known_connected, note
 from plugin.digests import digest
 from plugin.hosts import is_loopback_http
+from plugin.oauth.client_kinds import if_no_call_arrives
 from plugin.oauth.explain import (
     explain_authorization_error,
     explain_client_failure,
@@ -324,6 +325,8 @@ def token_issued(request_: Any, row: Mapping[str, Any]) -> None:
             TOKEN,
             True,
             request_key(),
+            # What to check if no call follows (shown once the trace waited in vain).
+            fix=if_no_call_arrives(request_.client, row["resource"]),
             details={
                 "client_authentication": getattr(request_, "auth_method", None),
                 "scope": row["scope"],
