@@ -75,9 +75,7 @@ def test_wl16_a_password_reset_cancels_a_pending_address_change(app, client, mai
     with app.app_context():
         reset = "/reset/" + create_password_reset(get_user_by_email(user.email), ttl_seconds=600)
         db.session.commit()
-    assert (
-        post_form(client, reset, password=NEW_PASSWORD, confirm=NEW_PASSWORD).status_code == 303
-    )
+    assert post_form(client, reset, password=NEW_PASSWORD, confirm=NEW_PASSWORD).status_code == 303
 
     assert intruder.client.get(change_link).status_code == 404
     with app.app_context():
@@ -86,9 +84,7 @@ def test_wl16_a_password_reset_cancels_a_pending_address_change(app, client, mai
 
 def test_wl16_an_address_change_spends_every_reset_link(app, client, mailbox, user):
     page = client.get("/forgot-password").get_data(as_text=True)
-    client.post(
-        "/forgot-password", data={"email": user.email, "csrf_token": csrf_token_from(page)}
-    )
+    client.post("/forgot-password", data={"email": user.email, "csrf_token": csrf_token_from(page)})
     mailed = link_in(mailbox.last(user.email), "/reset/")
     with app.app_context():
         made = "/reset/" + create_password_reset(get_user_by_email(user.email), ttl_seconds=600)
