@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         views,
     )
     from plugin.accounts.hooks import add_account_panel
+    from plugin.accounts.pages import pending_next
     from plugin.paths import register_paths
 
     for module in (views, recovery_views, email_views, data_views, passkey_views):
@@ -22,7 +23,12 @@ def init_app(app: Flask) -> None:
     # First among the account page's sections from features: it is how the person signs in.
     add_account_panel(app, passkey_views.passkeys_panel)
     register_paths(app, "machine", exact=passkey_views.JSON_PATHS)
-    app.context_processor(lambda: {"current_user": sessions.current_user_for_templates()})
+    app.context_processor(
+        lambda: {
+            "current_user": sessions.current_user_for_templates(),
+            "pending_next": pending_next(),
+        }
+    )
     register_paths(
         app,
         "credentials",

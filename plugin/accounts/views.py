@@ -201,7 +201,11 @@ def logout() -> BaseResponse:
     logout_user()
     commit()
     flash("You are logged out.", "success")
-    return _see_other(url_for("accounts.index"))
+    # Logging out in the middle of an install (to switch account) leads to the login page.
+    target = _next_target()
+    return _see_other(
+        url_for("accounts.login", next=target) if target else url_for("accounts.index")
+    )
 
 
 def account_page(
