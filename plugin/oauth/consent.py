@@ -7,18 +7,20 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from plugin.hosts import is_loopback, is_loopback_http
-from plugin.oauth.metadata_documents import KNOWN_REDIRECT_HOSTS
+from plugin.oauth.known_apps import known_app_at
 from plugin.oauth.models import OAuthClient
+from plugin.text import scripts_of
 
 
 @dataclass(frozen=True)
 class ClientOrigin:
     """The facts a person needs before trusting a client nobody registered by hand."""
 
-    redirect_host: str
+    redirect_host: str  # in ASCII (punycode): "chаtgpt.com" cannot pass for "chatgpt.com"
     redirect_port: int | None
     reviewed: bool
     loopback_only: bool
+    mixed_scripts: bool  # the host's letters come from more than one alphabet
 
 
 def describe_origin(client: OAuthClient, redirect_uri: str | None) -> ClientOrigin:
@@ -26,12 +28,29 @@ def describe_origin(client: OAuthClient, redirect_uri: str | None) -> ClientOrig
     host = (parts.hostname or "").lower()
     hosts = {(urlsplit(uri).hostname or "").lower() for uri in client.redirect_uris}
     return ClientOrigin(
-        redirect_host=host,
+        redirect_host=ascii_host(host),
         redirect_port=_port(redirect_uri),
-        # A name anyone can claim in a registration proves nothing; a known host does.
-        reviewed=client.is_registered_by_hand or host in KNOWN_REDIRECT_HOSTS,
+        # A name anyone can claim in a registration proves nothing, and neither does a host
+        # (any path on it may forward); a known app's exact callback does (OA-32).
+        reviewed=client.is_registered_by_hand or known_app_at(redirect_uri) is not None,
         loopback_only=bool(hosts) and all(is_loopback(name) for name in hosts),
+        mixed_scripts=len(scripts_of(host)) > 1,
     )
+
+
+def ascii_host(host: str) -> str:
+    """``host`` as the DNS knows it: each label that is not ASCII in punycode (``xn--…``)."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        # Past what IDNA 2003 accepts (a label too long, say): still never shown as letters.
+        labels = host.split(".")
+        return ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+            for label in labels
+        )
 
 
 def _port(uri: str | None) -> int | None:
