@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from plugin.connections.models import OUTCOMES, ConnectionTrace
 from plugin.connections.services import prune_expired, query_traces, trace_as_dict
 from plugin.database import commit
+from plugin.terminal import echo
 
 connections = AppGroup("connections", help="Read the connection traces (install attempts).")
 
@@ -17,7 +18,11 @@ MARKS = {"connected": "✔", "failed": "✘", "pending": "…"}
 
 
 def format_trace(trace: ConnectionTrace) -> list[str]:
-    """The trace's headline, then one line per step; a failure with its fix."""
+    """The trace's headline, then one line per step; a failure with its fix.
+
+    Names, ids and reasons come from whoever sent the request: print each line through
+    ``plugin.terminal.echo`` so that none can forge a line or drive the terminal.
+    """
     who = trace.user_email or "nobody signed in"
     client = trace.client_name or trace.client_id or "unknown client"
     where = trace.audience or "/api"
@@ -69,7 +74,7 @@ def tail_command(
         return
     for trace in traces:
         for line in format_trace(trace):
-            click.echo(line)
+            echo(line)
 
 
 @connections.command("prune")
