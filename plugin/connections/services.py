@@ -246,6 +246,15 @@ def prune_expired(*, limit: int | None = None) -> int:
     return len(ids)
 
 
+def forget_person(user_id: int, email: str) -> None:
+    """Erase a deleted account's address from its traces; the attempts stay, anonymous."""
+    db.session.execute(
+        sa.update(ConnectionTrace)
+        .where(sa.or_(ConnectionTrace.user_id == user_id, ConnectionTrace.user_email == email))
+        .values(user_email=None)
+    )
+
+
 def query_traces(
     *,
     client: str | None = None,
