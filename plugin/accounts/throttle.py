@@ -51,13 +51,20 @@ def shown_again(response: Response) -> bool:
     return response.status_code == 200
 
 
-def password_check_limit(scope: str) -> RouteLimit:
+def refused_password(response: Response) -> bool:
+    """A JSON step that checks the password answered 403: the password was wrong."""
+    return response.status_code == 403
+
+
+def password_check_limit(
+    scope: str, refused: Callable[[Response], bool] = shown_again
+) -> RouteLimit:
     """Throttle per address a form that checks the signed-in person's password: only the
-    refused tries (the form shown again) count."""
+    refused tries (the form shown again, or what ``refused`` says) count."""
     return limiter.limit(
         text_setting("LOGIN_RATE_LIMIT"),
         key_func=get_remote_address,
-        deduct_when=shown_again,
+        deduct_when=refused,
         error_message=TOO_MANY,
         scope=scope,
     )
