@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from plugin.hosts import is_loopback, is_loopback_http
+from plugin.hosts import ascii_host, is_loopback, is_loopback_http
 from plugin.oauth.known_apps import known_app_at
 from plugin.oauth.models import OAuthClient
 from plugin.text import scripts_of
@@ -36,21 +36,6 @@ def describe_origin(client: OAuthClient, redirect_uri: str | None) -> ClientOrig
         loopback_only=bool(hosts) and all(is_loopback(name) for name in hosts),
         mixed_scripts=len(scripts_of(host)) > 1,
     )
-
-
-def ascii_host(host: str) -> str:
-    """``host`` as the DNS knows it: each label that is not ASCII in punycode (``xn--…``)."""
-    if host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        # Past what IDNA 2003 accepts (a label too long, say): still never shown as letters.
-        labels = host.split(".")
-        return ".".join(
-            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
-            for label in labels
-        )
 
 
 def _port(uri: str | None) -> int | None:

@@ -19,6 +19,7 @@ from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
+from plugin.hosts import ascii_host
 from plugin.oauth import traces
 from plugin.oauth.clients import (
     MAX_REDIRECT_URIS,
@@ -84,7 +85,9 @@ def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
         # RFC 7591 §3.2.1 lets the server substitute values; a secret would be a liability
         # for a client anyone can register, so every such client is public.
         method = "none"
-    name = metadata.get("client_name") or urlsplit(redirect_uris[0]).hostname or "Unnamed app"
+    # Without a name, the callback's host stands in, in ASCII: never look-alike letters.
+    host = ascii_host(urlsplit(redirect_uris[0]).hostname or "")
+    name = metadata.get("client_name") or host or "Unnamed app"
     if not isinstance(name, str):
         raise RegistrationError("invalid_client_metadata", "'client_name' must be a string.")
     try:

@@ -132,3 +132,19 @@ def test_oa32_consent_still_completes_for_a_known_app(signed_in):
     query, _ = desktop_authorize_query(answer.json["client_id"], CLAUDE_CALLBACK)
     response = allow(signed_in, "/oauth/authorize?" + query)
     assert response.headers["Location"].startswith(CLAUDE_CALLBACK + "?code=")
+
+
+def test_oa32_a_client_without_a_name_is_named_after_its_host_in_ascii(client):
+    metadata = desktop_registration("https://ch\u0430tgpt.com/callback")
+    del metadata["client_name"]
+    answer = client.post("/oauth/register", json=metadata)
+    assert answer.status_code == 201
+    assert answer.json["client_name"].startswith("xn--")
+
+
+def test_oa32_a_host_past_idna_is_still_shown_in_ascii():
+    from plugin.hosts import ascii_host
+
+    assert ascii_host("ch\u0430tgpt.com") == "xn--chtgpt-4nf.com"
+    shown = ascii_host("\u0430" * 70 + ".example")  # a label too long for IDNA
+    assert shown.isascii() and shown.startswith("xn--")
