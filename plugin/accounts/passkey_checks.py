@@ -53,6 +53,7 @@ from plugin.accounts.passkeys import (
     record_passkey_event,
     refuse_if_ruled_out,
 )
+from plugin.accounts.reauth import reauthentication_problem
 from plugin.clock import utcnow
 from plugin.database import is_unique_violation, rows_affected
 from plugin.extensions import db
@@ -83,8 +84,13 @@ def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
     )
 
 
-def registration_options(user: User, name: object) -> dict[str, Any]:
-    """The options for ``navigator.credentials.create()``; the name waits in the session."""
+def registration_options(user: User, name: object, password: object) -> dict[str, Any]:
+    """The options for ``navigator.credentials.create()``, once the person proved again who
+    they are (``reauth``), as removing one asks: a passkey outlives the session and the
+    password, so a borrowed session must not plant one. The name waits in the session."""
+    problem = reauthentication_problem(user, password if isinstance(password, str) else None)
+    if problem:
+        raise PasskeyError(problem, "password", field="password")
     refuse_if_ruled_out(user)
     name = clean_name(name)
     existing = list_passkeys(user)

@@ -17,7 +17,11 @@ MARKS = {"connected": "✔", "failed": "✘", "pending": "…"}
 
 
 def format_trace(trace: ConnectionTrace) -> list[str]:
-    """The trace's headline, then one line per step; a failure with its fix."""
+    """The trace's headline, then one line per step; a failure with its fix.
+
+    Names, ids and reasons come from whoever sent the request: print each line through
+    ``plugin.terminal.echo`` so that none can forge a line or drive the terminal.
+    """
     who = trace.user_email or "nobody signed in"
     client = trace.client_name or trace.client_id or "unknown client"
     where = trace.audience or "/api"

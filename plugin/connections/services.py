@@ -242,3 +242,12 @@ def prune_expired(*, limit: int | None = None) -> int:
     db.session.execute(sa.delete(TraceStep).where(TraceStep.trace_id.in_(ids)))
     db.session.execute(sa.delete(ConnectionTrace).where(ConnectionTrace.id.in_(ids)))
     return len(ids)
+
+
+def forget_person(user_id: int, email: str) -> None:
+    """Erase a deleted account's address from its traces; the attempts stay, anonymous."""
+    db.session.execute(
+        sa.update(ConnectionTrace)
+        .where(sa.or_(ConnectionTrace.user_id == user_id, ConnectionTrace.user_email == email))
+        .values(user_email=None)
+    )

@@ -20,6 +20,7 @@ from plugin.oauth.resources import (
     API_PATH,
     accepted_at_resource,
     api_resource,
+    challenge,
     metadata_url,
     refuse_audience,
     refused_at_resource,
@@ -67,9 +68,10 @@ class Protector(ResourceProtector):
         return token
 
     def raise_error_response(self, error: Exception) -> None:
-        # A missing or non-Bearer credential is answered like an invalid token (RFC 6750 §3.1).
+        # No bearer token at all (none, or another scheme): a challenge with no error code,
+        # the same as /mcp answers (RFC 6750 §3.1).
         if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
-            error = InvalidTokenError(description="An access token is required.")
+            raise challenge(401, None, "An access token is required.", [], API_PATH)
         if isinstance(error, InvalidTokenError):
             # RFC 9728 §5.1: tell the client where to learn how to get a token.
             error.extra_attributes = {"resource_metadata": metadata_url(API_PATH)}

@@ -118,15 +118,19 @@ class ResourceRefused(HTTPException):
 
 
 def challenge(
-    status: int, error: str, description: str, needed: list[str], resource_path: str
+    status: int, error: str | None, description: str, needed: list[str], resource_path: str
 ) -> ResourceRefused:
-    """A 401/403 whose ``WWW-Authenticate`` tells the client where to authorize and for what."""
+    """A 401/403 whose ``WWW-Authenticate`` tells the client where to authorize and for what.
+
+    ``error`` None: the request carried no token, and RFC 6750 §3.1 wants no error code then.
+    """
     scope = ordered(needed) or " ".join(scopes())
     attributes = [f'resource_metadata="{metadata_url(resource_path)}"']
     if scope:
         attributes.append(f'scope="{scope}"')
-    attributes += [f'error="{error}"', f'error_description="{description}"']
-    response = jsonify({"error": error, "error_description": description})
+    if error is not None:
+        attributes += [f'error="{error}"', f'error_description="{description}"']
+    response = jsonify({"error": error or "unauthorized", "error_description": description})
     response.status_code = status
     response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(attributes)
     response.headers["Cache-Control"] = "no-store"
@@ -167,7 +171,7 @@ def require_resource_token(resource: str, scopes: list[str]) -> PresentedToken:
     path = urlsplit(resource).path or MCP_PATH
     value = bearer_from_header()
     if value is None:
-        raise challenge(401, "invalid_token", "An access token is required.", scopes, path)
+        raise challenge(401, None, "An access token is required.", scopes, path)
     token = find_access_token(value)
     if token is not None and not token.is_active():
         refused_at_resource.send(token, presented_at=resource, needed=None)

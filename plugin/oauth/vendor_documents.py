@@ -40,5 +40,3 @@ KNOWN_DOCUMENTS: dict[str, dict[str, Any]] = {
         "token_endpoint_auth_method": "none",
     },
 }
-# Redirect hosts of clients people know; others are marked "not reviewed" on the consent page.
-KNOWN_REDIRECT_HOSTS = frozenset({"chatgpt.com", "chat.openai.com", "claude.ai", "claude.com"})

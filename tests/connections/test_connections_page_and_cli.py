@@ -114,3 +114,14 @@ def test_tail_shows_control_characters_in_a_client_name_instead_of_obeying_them(
     for raw in ("\x1b", "\x07"):
         assert raw not in result.output
     assert "Chat\\x1b[2J\\x1b]0;pwned\\x07GPT" in result.output
+
+
+def test_tail_shows_attacker_chosen_text_escaped(app, runner):
+    forged = "abc\n✔ #999 2026-01-01 00:00:00 UTC  connected  ChatGPT\x1b[2J\x1b]0;owned\x07"
+    http = app.test_client()
+    http.get("/oauth/authorize", query_string={"response_type": "code", "client_id": forged})
+    result = runner.invoke(args=["connections", "tail"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert not any(line.startswith("✔ #999") for line in result.output.splitlines())
+    assert "abc\\n✔ #999" in result.output and "\\x1b[2J" in result.output
