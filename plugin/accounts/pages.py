@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import has_request_context, redirect, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from plugin.accounts.sessions import safe_next
@@ -32,4 +33,11 @@ def next_target() -> str | None:
 def pending_next() -> str | None:
     """``next_target()`` for every template: the site header's links and forms keep the
     pending install too (CONTRACT §8), not only the links a page writes itself."""
-    return next_target() if has_request_context() else None
+    if not has_request_context():
+        return None
+    try:
+        return next_target()
+    except HTTPException:
+        # The error page of a body that was refused (too large, unreadable): its query
+        # string still names the install.
+        return safe_next(request.args.get("next"), fallback="") or None

@@ -49,7 +49,7 @@ def test_an_unverified_address_answers_interaction_required(app, auth, oauth_cli
 
 
 def test_the_refusal_is_traced(signed_in, oauth_client, app):
-    from plugin.connections.services import query_traces, trace_as_dict
+    from plugin.connections.queries import query_traces, trace_as_dict
 
     signed_in.get(authorize_url(oauth_client, prompt="none"))
     with app.app_context():
