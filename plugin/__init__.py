@@ -63,6 +63,9 @@ def register_extensions(app: Flask) -> None:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    # Before the limiter: after_request hooks run last-registered first, so this one sees
+    # the headers the limiter adds.
+    app.after_request(web.retry_after_only_on_refusals)
     limiter.init_app(app)
     mail.init_app(app)
     web.init_app(app)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
-from flask import Flask, Response
+from flask import Flask, Response, g, has_request_context
 from sqlalchemy import CursorResult, Engine, Executable, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError, SQLAlchemyError
@@ -19,6 +21,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 
 from plugin.extensions import Model, db
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +36,7 @@ def init_app(app: Flask) -> None:
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first: if the database
     # vanished since the last statement, the ROLLBACK of closing would fail after the
     # response was built and turn it into a 500.
-    app.teardown_appcontext(lambda _error: discard_work(close=True))
+    app.teardown_appcontext(_end_session)
     app.after_request(_finish_unit_of_work)
     # The session class is shared by every app of the process: listen once.
     for name, listener in SESSION_LISTENERS:
@@ -65,12 +69,56 @@ SESSION_LISTENERS = (
 def _finish_unit_of_work(response: Response) -> Response:
     # Only flushed-but-uncommitted writes are at stake here; a view that committed (or wrote
     # nothing) leaves nothing pending, so reads cost no extra statement.
+    succeeded = response.status_code < 400
     if db.session().info.get(PENDING):
-        if response.status_code < 400:
+        if succeeded:
             commit()
         else:
             discard_work()
+    _run_writes_apart(succeeded)
     return response
+
+
+def _end_session(error: BaseException | None) -> None:
+    # A request whose response was never finished (an error in an after_request hook) still
+    # saves what had to outlive it.
+    _run_writes_apart(False)
+    discard_work(close=True)
+
+
+WRITES_APART = "plugin.writes_apart"
+WriteApart = Callable[[bool], None]
+
+
+def write_apart(write: WriteApart) -> None:
+    """Save what ``write`` writes whatever becomes of the request's own unit of work.
+
+    For the few rows that must outlive a failing request: the audit event of a refusal, a
+    stolen token family's revocation, a connection trace's steps. In a request, ``write`` is
+    called once the request's work has been committed or discarded, before the response
+    leaves, in a transaction of its own committed at once; it is told whether the request
+    succeeded. Outside a request (a command, a background fetch) it runs at once, and the
+    caller commits as everywhere else. Nothing else in the app commits on its own.
+    """
+    if has_request_context():
+        g.setdefault(WRITES_APART, []).append(write)
+    else:
+        write(True)
+
+
+def _run_writes_apart(succeeded: bool) -> None:
+    writes: list[WriteApart] = g.pop(WRITES_APART, [])
+    if not writes:
+        return
+    # Unflushed changes of the request are not its work: they would be discarded anyway.
+    discard_work()
+    for write in writes:
+        try:
+            write(succeeded)
+            commit()
+        except SQLAlchemyError as problem:
+            discard_work()
+            log.warning("a record kept apart was lost: %s", type(problem).__name__)
 
 
 def commit() -> None:
@@ -90,12 +138,35 @@ def insert_row(model: type[Model], values: dict[str, Any]) -> None:
     events): an object added to the session and inserted by the flush cost about a sixth of
     a refresh grant (bench/instructions.py). Pending objects are flushed first, so statements
     run in the order the code reads; the row is then pending like any flushed write, and the
-    request commits it or rolls it back.
+    request commits it or rolls it back. A string longer than its column is cut to fit.
     """
     session = db.session()
     session.flush()
-    session.connection().execute(cast(sa.Table, model.__table__).insert(), values)
+    table = cast(sa.Table, model.__table__)
+    session.connection().execute(table.insert(), _bounded(table, values))
     session.info[PENDING] = True
+
+
+def _string_lengths(table: sa.Table) -> dict[str, int]:
+    lengths: dict[str, int] | None = table.info.get("string_lengths")
+    if lengths is None:
+        lengths = {
+            column.name: column.type.length
+            for column in table.columns
+            if isinstance(column.type, sa.String) and column.type.length
+        }
+        table.info["string_lengths"] = lengths
+    return lengths
+
+
+def _bounded(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+    # Records quote what outsiders sent (client ids, agents): a value longer than its column
+    # is cut rather than failing the request on PostgreSQL (SQLite would store it whole).
+    lengths = _string_lengths(table)
+    return {
+        name: value[: lengths[name]] if isinstance(value, str) and name in lengths else value
+        for name, value in values.items()
+    }
 
 
 def rows_affected(statement: Executable, *, synchronize: bool = True) -> int:

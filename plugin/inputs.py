@@ -7,6 +7,7 @@ Every request passes here before any view, form or OAuth endpoint reads it:
 - JSON that cannot be read (bad UTF-8, nested beyond any real document) is unreadable, so
   each route answers it as it answers any malformed body, with a 400 in its own format;
 - an ``<int:…>`` route argument beyond the database's integers matches no route (404);
+- a ``<client_id:…>`` route argument holds any kind of client id, an https URL included;
 - a NUL (or a lone surrogate, which no database can store) anywhere, and any control
   character in the path, a parameter or field name or HTTP Basic credentials, is refused
   with 400. Other control characters in values are for each field to judge: todo notes may
@@ -26,7 +27,7 @@ from urllib.parse import unquote
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 from plugin.text import CONTROL, code_point, escape_controls
 from plugin.web import request_header
@@ -72,10 +73,39 @@ class UnreadableInput(BadRequest):
     """Text in the request that no view may be handed; the description says where."""
 
 
+PLAIN_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
+class ClientIdConverter(BaseConverter):
+    """``<client_id:…>``: a client id of any kind in one path segment.
+
+    Generated ids (URL-safe letters) appear as they are; any other id, such as a metadata
+    document's https URL, as ``~`` and its base64url form. A ``/`` cannot be sent escaped
+    (servers and proxies decode or merge it before routing), so no escaping would do.
+    """
+
+    regex = r"(?:[A-Za-z0-9_-]{1,255}|~[A-Za-z0-9_-]{1,400})"
+
+    def to_python(self, value: str) -> str:
+        if not value.startswith("~"):
+            return value
+        encoded = value[1:]
+        try:
+            return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise ValidationError() from None
+
+    def to_url(self, value: str) -> str:
+        if PLAIN_CLIENT_ID.fullmatch(value):
+            return value
+        return "~" + base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
 def init_app(app: Flask) -> None:
     # Every <int:…> in every blueprint is bounded here; rules are compiled as blueprints
     # register, so this comes before any of them.
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["client_id"] = ClientIdConverter
     app.json = JSONProvider(app)
     app.before_request(check_request)
 

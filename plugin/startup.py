@@ -1,4 +1,5 @@
-"""Start-up warnings: settings production runs with but should not, and services not answering.
+"""Start-up warnings: settings production runs with but should not (no public https origin,
+no mail server), and services not answering.
 
 gunicorn's master logs them once (gunicorn.conf.py), before any worker starts; the app still
 starts, since a database or Redis that comes up a moment later is served without a restart.
@@ -19,7 +20,12 @@ from plugin.database import database_problem, missing_database_file
 
 def startup_warnings(config: Mapping[str, Any]) -> list[str]:
     """One line for each problem found in ``config`` (an app's loaded settings)."""
-    found = (_base_url_warning(config), _database_warning(config), _redis_warning(config))
+    found = (
+        _base_url_warning(config),
+        _mail_warning(config),
+        _database_warning(config),
+        _redis_warning(config),
+    )
     return [warning for warning in found if warning]
 
 
@@ -36,6 +42,15 @@ def _base_url_warning(config: Mapping[str, Any]) -> str | None:
             "go out without Secure; set it to the public https origin."
         )
     return None
+
+
+def _mail_warning(config: Mapping[str, Any]) -> str | None:
+    if config["MAIL_BACKEND"] != "console":
+        return None
+    return (
+        "MAIL_URL is not set: reset links, verification links and address changes are "
+        "written to the log and the admin outbox, not sent; set it to your SMTP server."
+    )
 
 
 def _database_warning(config: Mapping[str, Any]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # C0 controls, DEL and C1 controls (Unicode's Cc), and lone surrogates, which no encoding can
 # write: a NUL cannot even be sent to PostgreSQL, and SQLite would store any of them silently.
@@ -27,6 +28,30 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     if character in "\r\n" or character == "\t":
         return "Write this on one line, without line breaks or tabs."
     return f"Remove the control character {code_point(character)} from this text."
+
+
+def format_character_problem(text: str) -> str | None:
+    """Say why ``text`` may not name or address anything people judge by eye, or None.
+
+    Unicode's format characters (category Cf: direction overrides such as U+202E, zero-width
+    spaces and joiners, soft hyphens) are invisible or reorder what is shown, so a client
+    name or a redirect URI holding one can read as something it is not (OA-32).
+    """
+    for character in text:
+        if unicodedata.category(character) == "Cf":
+            return f"Remove the invisible formatting character {code_point(character)}."
+    return None
+
+
+def scripts_of(text: str) -> set[str]:
+    """The writing systems of the letters in ``text`` (``LATIN``, ``CYRILLIC``, ``GREEK``…),
+    from each letter's Unicode name: enough to tell that a host mixes alphabets."""
+    found = set()
+    for character in text:
+        if character.isalpha():
+            name = unicodedata.name(character, "")
+            found.add(name.split(" ", 1)[0] if name else "UNKNOWN")
+    return found
 
 
 def escape_controls(text: str) -> str:

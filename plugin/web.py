@@ -76,6 +76,15 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
 
 
+def retry_after_only_on_refusals(response: Response) -> Response:
+    """Keep ``Retry-After`` for the answers it means something on (429, 503): Flask-Limiter
+    adds it to every limited response, and on a success it tells clients to wait for nothing
+    (RFC 9110 §10.2.3)."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def _served_over_https() -> bool:
     base = current_app.config["PLUGIN_BASE_URL"] or ""
     return request.is_secure or base.startswith("https://")

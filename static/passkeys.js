@@ -2,7 +2,7 @@
 // prompt ("signup" takes the address from the input named by data-email-input).
 // Served from /static (the CSP allows only same-origin scripts, never inline ones). The form
 // stays hidden without this script or without WebAuthn, and the password form still works.
-// Steps: POST {} (or {name}, {email}) to data-options-url, ask the browser, POST the answer to the
+// Steps: POST {} (or {name, password}, {email}) to data-options-url, ask the browser, POST the answer to the
 // form's action; both are JSON with the page's CSRF token in the X-CSRFToken header.
 (function () {
   "use strict";
@@ -139,7 +139,9 @@
 
   function register(form) {
     var name = form.querySelector('input[name="name"]');
-    return post(form.getAttribute("data-options-url"), form, { name: name ? name.value : "" })
+    var password = fieldInput(form, "password");
+    var body = { name: name ? name.value : "", password: password ? password.value : "" };
+    return post(form.getAttribute("data-options-url"), form, body)
       .then(function (data) {
         return navigator.credentials.create({ publicKey: creationOptions(data.options) });
       })
@@ -186,6 +188,9 @@
   function fieldInput(form, field) {
     if (field === "name") {
       return form.querySelector('input[name="name"]');
+    }
+    if (field === "password") {
+      return form.querySelector('input[type="password"]');
     }
     return field === "email" ? emailInput(form) : null;
   }

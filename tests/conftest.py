@@ -112,6 +112,23 @@ def app(app_config):
 
 
 @pytest.fixture
+def other_app(app, app_config):
+    """``other_app(**settings)``: one more app on the test's database with these settings on
+    top of ``app_config``. Its engine is closed afterwards and the tables are emptied (``app``)."""
+    apps = []
+
+    def build(**settings):
+        apps.append(create_app({**app_config, **settings}))
+        return apps[-1]
+
+    yield build
+    for built in apps:
+        with built.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def mailbox():
     """A real SMTP server on a free loopback port; point ``MAIL_URL`` at ``mailbox.url``."""
     from tests.mail_helpers import Mailbox

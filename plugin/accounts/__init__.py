@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         views,
     )
     from plugin.accounts.hooks import add_account_panel
+    from plugin.accounts.pages import pending_next
     from plugin.paths import register_paths
 
     for module in (views, recovery_views, email_views, data_views, passkey_views):
@@ -25,7 +26,12 @@ def init_app(app: Flask) -> None:
     # Second: the other ways in, from the providers people already have accounts with.
     upstream.init_app(app)
     register_paths(app, "machine", exact=passkey_views.JSON_PATHS)
-    app.context_processor(lambda: {"current_user": sessions.current_user_for_templates()})
+    app.context_processor(
+        lambda: {
+            "current_user": sessions.current_user_for_templates(),
+            "pending_next": pending_next(),
+        }
+    )
     register_paths(
         app,
         "credentials",

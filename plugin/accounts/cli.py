@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 import sqlalchemy as sa
@@ -20,11 +22,22 @@ from plugin.accounts.services import (
     set_admin,
     set_disabled,
 )
-from plugin.database import commit
+from plugin.database import commit, discard_work
 from plugin.extensions import db
 from plugin.terminal import echo
 
 users = AppGroup("users", help="Manage user accounts.")
+
+
+@contextmanager
+def _saved() -> Iterator[None]:
+    """Commit the service calls inside; an ``AccountError`` undoes them and exits with its line."""
+    try:
+        yield
+    except AccountError as error:
+        discard_work()
+        raise click.ClickException(str(error)) from None
+    commit()
 
 
 def _user_or_fail(email: str) -> User:
@@ -57,12 +70,8 @@ def _read_password(from_stdin: bool, email: str) -> str:
 def create_command(email: str, admin: bool, password_stdin: bool) -> None:
     """Create an account for EMAIL (the password is asked for twice unless --password-stdin)."""
     password = _read_password(password_stdin, normalize_email(email))
-    try:
+    with _saved():
         user = create_user(email, password, is_admin=admin, by_operator=True)
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    commit()
     echo(f"Created {'admin ' if user.is_admin else ''}user {user.email} (id {user.id}).")
 
 
@@ -76,12 +85,8 @@ def create_reviewer_command(email: str | None, as_json: bool) -> None:
     e-mail verification rules apply to others. EMAIL defaults to a fresh reviewer-…@ address
     on PLUGIN_CONTACT_EMAIL's domain. Disable it after the review: users disable EMAIL.
     """
-    try:
+    with _saved():
         user, password = create_reviewer(email)
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    commit()
     if as_json:
         click.echo(json.dumps({"id": user.id, "email": user.email, "password": password}))
         return
@@ -133,12 +138,8 @@ def _as_dict(user: User) -> dict[str, object]:
 def set_admin_command(email: str, remove: bool) -> None:
     """Make EMAIL an administrator (or, with --remove, no longer one)."""
     user = _user_or_fail(email)
-    try:
+    with _saved():
         set_admin(user, not remove)
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    commit()
     echo(f"{user.email} is {'no longer ' if remove else 'now '}an admin.")
 
 
@@ -147,12 +148,8 @@ def set_admin_command(email: str, remove: bool) -> None:
 def disable_command(email: str) -> None:
     """Disable EMAIL: sign it out everywhere and refuse its logins and tokens."""
     user = _user_or_fail(email)
-    try:
+    with _saved():
         set_disabled(user, True)
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    commit()
     echo(f"{user.email} is disabled and signed out everywhere.")
 
 
@@ -161,6 +158,6 @@ def disable_command(email: str) -> None:
 def enable_command(email: str) -> None:
     """Let a disabled EMAIL log in again."""
     user = _user_or_fail(email)
-    set_disabled(user, False)
-    commit()
+    with _saved():
+        set_disabled(user, False)
     echo(f"{user.email} is enabled.")

@@ -22,6 +22,7 @@ from plugin.accounts.services import (
     create_password_reset,
     get_user_by_email,
     spend_email_tokens,
+    spend_password_resets,
 )
 from plugin.accounts.throttle import mail_allowed
 from plugin.audit.services import record
@@ -219,6 +220,8 @@ def confirm_email_change(token: str) -> tuple[User, str]:
         raise
     spend_email_tokens(user.id, "change")
     spend_email_tokens(user.id, "verify")
+    # A reset link went to the old address, which may no longer be the owner's.
+    spend_password_resets(user.id)
     record(
         "user.email_changed",
         actor=user,

@@ -140,6 +140,8 @@ class AddPasskeyForm(FlaskForm):
     name = StringField(
         "Name for this passkey", validators=[Optional(), Length(max=100), single_line]
     )
+    # Asked again as removing a passkey asks (plugin/accounts/reauth.py); sent by the script.
+    add_password = PasswordField("Your password, to add a passkey")
 
 
 class RenamePasskeyForm(FlaskForm):

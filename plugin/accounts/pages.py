@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import redirect, request
+from flask import has_request_context, redirect, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from plugin.accounts.sessions import safe_next
@@ -27,3 +28,16 @@ def next_target() -> str | None:
     the form or the query; None if absent or not a local path."""
     target = request.form.get("next") or request.args.get("next")
     return safe_next(target, fallback="") or None
+
+
+def pending_next() -> str | None:
+    """``next_target()`` for every template: the site header's links and forms keep the
+    pending install too (CONTRACT §8), not only the links a page writes itself."""
+    if not has_request_context():
+        return None
+    try:
+        return next_target()
+    except HTTPException:
+        # The error page of a body that was refused (too large, unreadable): its query
+        # string still names the install.
+        return safe_next(request.args.get("next"), fallback="") or None

@@ -16,12 +16,8 @@ from webauthn.helpers import bytes_to_base64url
 
 from plugin.accounts.ceremonies import PasskeyError, finish_ceremony, start_ceremony
 from plugin.accounts.models import Passkey, User
-from plugin.accounts.passkeys import (
-    ALREADY_ADDED,
-    creation_options,
-    record_passkey_event,
-    verified_passkey,
-)
+from plugin.accounts.passkey_checks import ALREADY_ADDED, creation_options, verified_passkey
+from plugin.accounts.passkeys import record_passkey_event
 from plugin.accounts.services import (
     EmailTaken,
     create_user,

@@ -27,21 +27,18 @@ from plugin.accounts.forms import (
 )
 from plugin.accounts.models import Passkey, User
 from plugin.accounts.pages import TOO_MANY, see_other
-from plugin.accounts.passkeys import (
+from plugin.accounts.passkey_checks import (
     add_passkey,
-    find_passkey,
-    list_passkeys,
     registration_options,
-    remove_passkey,
-    rename_passkey,
     sign_in_options,
     verify_sign_in,
 )
+from plugin.accounts.passkeys import find_passkey, list_passkeys, remove_passkey, rename_passkey
 from plugin.accounts.reauth import reauthentication_for
 from plugin.accounts.services import AccountError, EmailTaken
 from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_user
 from plugin.accounts.signin import sign_in
-from plugin.accounts.throttle import password_check_limit, signup_limit
+from plugin.accounts.throttle import password_check_limit, refused_password, signup_limit
 from plugin.accounts.views import SIGNUP_REFUSED, WELCOME, account_page, send_first_verification
 from plugin.audit.services import record
 from plugin.config import text_setting
@@ -176,14 +173,17 @@ def signup_with_passkey() -> ResponseReturnValue:
 
 @bp.post("/account/passkeys/options")
 @_prompt_limit()
+@password_check_limit("passkey-add-ip", refused=refused_password)
 def add_options() -> ResponseReturnValue:
     user = get_current_user()
     if user is None:
         return json_error(401, SIGNED_OUT, field="passkey")
     try:
-        options = registration_options(user, _body().get("name"))
+        body = _body()
+        options = registration_options(user, body.get("name"), body.get("password"))
     except PasskeyError as error:
-        return _refused(error)
+        # 403 for a wrong password: password_check_limit counts those tries.
+        return _refused(error, 403 if error.reason == "password" else 400)
     commit()
     return jsonify(options=options)
 

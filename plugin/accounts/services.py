@@ -138,12 +138,14 @@ def change_password(user: User, current: str, new: str, *, keep_session_id: int 
 
 
 def set_password(user: User, new: str, *, keep_session_id: int | None = None) -> None:
-    """Set the password; end sessions, spend every reset link, and (through
-    ``password_changed``) revoke the tokens apps hold."""
+    """Set the password; end sessions, spend every reset link and pending address change,
+    and (through ``password_changed``) revoke the tokens apps hold."""
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     end_sessions(user.id, keep_session_id=keep_session_id)
     spend_password_resets(user.id)
+    # Whoever knew the old password may have asked to move the account to their address.
+    spend_email_tokens(user.id, "change")
     password_changed.send(user)
     db.session.flush()
 

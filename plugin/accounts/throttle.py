@@ -1,14 +1,17 @@
 """Throttling that slows guessing without letting anyone lock a chosen person out.
 
-Only failed logins count, in three ways (Flask-Limiter, shared through Redis when set):
+Only failed logins count, in three ways (``LOGIN_LIMITS``; Flask-Limiter, shared through
+Redis when set):
 
 - per address (``LOGIN_RATE_LIMIT``): one machine guessing at many accounts;
 - per account *and* address (``LOGIN_PAIR_RATE_LIMIT``): one machine guessing at one
   account; the owner, elsewhere, is not affected;
-- per account from browsers that never signed in to it (``LOGIN_ACCOUNT_RATE_LIMIT``):
-  many machines guessing at one account. A browser that once signed in to the account
-  carries a signed cookie naming it (OWASP's "device cookie") and is exempt, so the owner
-  keeps getting in on their own devices during such an attack.
+- per account (``LOGIN_ACCOUNT_RATE_LIMIT``): many machines guessing at one account.
+
+A browser that once signed in to the account carries a signed cookie naming it (OWASP's
+"device cookie") and is exempt from both per-account limits (WL-17), so the owner keeps
+getting in on their own devices during such an attack, even from the attacker's address
+(one NAT, one office network).
 
 E-mails about one account (reset links, verification, a new address) are limited per
 address whoever asks (``ACCOUNT_MAIL_RATE_LIMIT``), so nobody can flood a mailbox.
@@ -19,9 +22,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar, cast
 
+import flask
 from flask import current_app, request
-from flask_limiter import RouteLimit
+from flask_limiter import RequestLimit, RouteLimit
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse_many
@@ -44,13 +51,20 @@ def shown_again(response: Response) -> bool:
     return response.status_code == 200
 
 
-def password_check_limit(scope: str) -> RouteLimit:
+def refused_password(response: Response) -> bool:
+    """A JSON step that checks the password answered 403: the password was wrong."""
+    return response.status_code == 403
+
+
+def password_check_limit(
+    scope: str, refused: Callable[[Response], bool] = shown_again
+) -> RouteLimit:
     """Throttle per address a form that checks the signed-in person's password: only the
-    refused tries (the form shown again) count."""
+    refused tries (the form shown again, or what ``refused`` says) count."""
     return limiter.limit(
         text_setting("LOGIN_RATE_LIMIT"),
         key_func=get_remote_address,
-        deduct_when=shown_again,
+        deduct_when=refused,
         error_message=TOO_MANY,
         scope=scope,
     )
@@ -79,6 +93,51 @@ def pair_key() -> str:
 
 def account_key() -> str:
     return "login-account:" + _email()
+
+
+@dataclass(frozen=True)
+class LoginLimit:
+    """One way failed logins are counted."""
+
+    setting: str
+    scope: str
+    key: Callable[[], str]
+    per_account: bool
+
+
+LOGIN_LIMITS = (
+    LoginLimit("LOGIN_RATE_LIMIT", "login-ip", get_remote_address, per_account=False),
+    LoginLimit("LOGIN_PAIR_RATE_LIMIT", "login-pair", pair_key, per_account=True),
+    LoginLimit("LOGIN_ACCOUNT_RATE_LIMIT", "login-account", account_key, per_account=True),
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def login_limits(
+    on_breach: Callable[[RequestLimit], flask.Response | None],
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Apply every one of ``LOGIN_LIMITS`` to a login view: only refused tries (the form
+    shown again) count, a known device skips the per-account ones, and ``on_breach``
+    answers once any is reached."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        for item in LOGIN_LIMITS:
+            limit = limiter.limit(
+                text_setting(item.setting),
+                methods=["POST"],
+                key_func=item.key,
+                deduct_when=shown_again,
+                exempt_when=known_device if item.per_account else None,
+                error_message=TOO_MANY,
+                on_breach=on_breach,
+                scope=item.scope,
+            )
+            view = cast("Callable[P, R]", limit(view))  # None only for a blueprint
+        return view
+
+    return decorate
 
 
 def _secret() -> str:

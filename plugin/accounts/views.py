@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
@@ -62,18 +61,14 @@ from plugin.accounts.sessions import (
 )
 from plugin.accounts.signin import sign_in
 from plugin.accounts.throttle import (
-    account_key,
-    known_device,
-    pair_key,
+    login_limits,
     password_check_limit,
     remember_device,
-    shown_again,
     signup_limit,
 )
 from plugin.audit.services import record
-from plugin.config import text_setting
 from plugin.database import commit
-from plugin.extensions import db, limiter
+from plugin.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -128,34 +123,7 @@ def index() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 # Only failures count (plugin/accounts/throttle.py): signing in never uses up a limit.
-@limiter.limit(
-    text_setting("LOGIN_RATE_LIMIT"),
-    methods=["POST"],
-    key_func=get_remote_address,
-    deduct_when=shown_again,
-    error_message=TOO_MANY,
-    on_breach=_login_throttled,
-    scope="login-ip",
-)
-@limiter.limit(
-    text_setting("LOGIN_PAIR_RATE_LIMIT"),
-    methods=["POST"],
-    key_func=pair_key,
-    deduct_when=shown_again,
-    error_message=TOO_MANY,
-    on_breach=_login_throttled,
-    scope="login-pair",
-)
-@limiter.limit(
-    text_setting("LOGIN_ACCOUNT_RATE_LIMIT"),
-    methods=["POST"],
-    key_func=account_key,
-    deduct_when=shown_again,
-    exempt_when=known_device,
-    error_message=TOO_MANY,
-    on_breach=_login_throttled,
-    scope="login-account",
-)
+@login_limits(on_breach=_login_throttled)
 def login() -> ResponseReturnValue:
     next_target = _next_target()
     form = LoginForm(next=next_target)
@@ -233,7 +201,11 @@ def logout() -> BaseResponse:
     logout_user()
     commit()
     flash("You are logged out.", "success")
-    return _see_other(url_for("accounts.index"))
+    # Logging out in the middle of an install (to switch account) leads to the login page.
+    target = _next_target()
+    return _see_other(
+        url_for("accounts.login", next=target) if target else url_for("accounts.index")
+    )
 
 
 def account_page(

@@ -14,7 +14,7 @@ from plugin.admin.forms import ClientForm, ConfirmForm, ReauthForm
 from plugin.admin.setup import client_setup
 from plugin.audit.services import record
 from plugin.config import text_setting
-from plugin.connections.services import count_failed
+from plugin.connections.queries import count_failed
 from plugin.database import commit
 from plugin.extensions import db, limiter
 from plugin.oauth.clients import (

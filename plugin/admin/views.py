@@ -1,7 +1,9 @@
 """The operator's pages: clients, users, connections, settings and the audit log.
 
-Every view is ``@admin_required`` and only calls the features' services; each section
-lives in its own module, all on the one ``admin`` blueprint.
+Every view is ``@admin_required`` and only calls the features' services. Each section lives
+in its own module named as its URL and its template are (``/admin/audit``, ``audit.py``,
+``templates/admin/audit.html``), all on the one ``admin`` blueprint; the modules that serve
+several sections say what they hold (``common``, ``forms``, ``queries``, ``reveal``).
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from flask.typing import ResponseReturnValue
 
 from plugin.accounts.sessions import admin_required
 from plugin.admin import (  # noqa: F401 - adds routes
-    audit_log,
+    audit,
     clients,
-    connections_page,
+    connections,
     outbox,
     passkey_gate,
-    settings_page,
+    settings,
     users,
 )
 from plugin.admin.common import bp

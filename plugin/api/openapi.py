@@ -250,14 +250,27 @@ def _output_schema(entry: dict[str, Any], components: dict[str, Any]) -> dict[st
     return None
 
 
+# Words about a value, kept beside ``anyOf`` rather than inside one of its branches.
+ANNOTATIONS = ("title", "description", "default", "example", "readOnly", "writeOnly")
+
+
 def json_schema(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAPI 3.0 schema as plain JSON Schema: references inlined, ``nullable`` as a type."""
+    """An OpenAPI 3.0 schema as portable JSON Schema: references inlined, ``nullable`` as
+    ``anyOf`` with a ``null`` branch, a free-form object's ``additionalProperties`` as true.
+
+    Every ``type`` stays a single name: hosts that map tool schemas onto a one-type dialect
+    (Gemini's function declarations, the MCP Inspector's portability check) reject a list.
+    """
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
         return json_schema(components[name], components)
     result = copy.deepcopy(schema)
     if result.pop("nullable", False) and "type" in result:
-        result["type"] = [result["type"], "null"]
+        outer = {key: result.pop(key) for key in ANNOTATIONS if key in result}
+        return outer | {"anyOf": [json_schema(result, components), {"type": "null"}]}
+    if result.get("additionalProperties") == {}:
+        # apispec's spelling of a free-form dict; ``{}`` constrains nothing, as ``true`` says.
+        result["additionalProperties"] = True
     for key in ("properties",):
         if key in result:
             result[key] = {

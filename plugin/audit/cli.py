@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from plugin.audit.models import AuditEvent
 from plugin.audit.services import event_as_dict, query_events
-from plugin.terminal import echo
+from plugin.terminal import print_tail, tail_options
 
 audit = AppGroup("audit", help="Read the audit log.")
 
@@ -31,25 +31,14 @@ def format_line(entry: AuditEvent) -> str:
 
 
 @audit.command("tail")
-@click.option(
-    "-n",
-    "--lines",
-    "count",
-    type=click.IntRange(1, 10_000),
-    default=20,
-    show_default=True,
-    help="How many of the newest events to show.",
-)
+@tail_options("events", default=20, most=10_000)
 @click.option("--event", help="Only this event (or, ending in '.' or '*', events starting so).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 def tail_command(count: int, event: str | None, as_json: bool) -> None:
     """Show the newest events, oldest first, like tail."""
-    entries = list(reversed(query_events(event=event, limit=count)))
-    if as_json:
-        click.echo(json.dumps([event_as_dict(entry) for entry in entries], indent=2, default=str))
-        return
-    if not entries:
-        click.echo("No audit events" + (f" named {event!r}." if event else " yet."))
-        return
-    for entry in entries:
-        echo(format_line(entry))
+    print_tail(
+        query_events(event=event, limit=count),
+        as_json=as_json,
+        as_dict=event_as_dict,
+        lines=lambda entry: [format_line(entry)],
+        empty="No audit events" + (f" named {event!r}." if event else " yet."),
+    )

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from plugin.chatgpt.check import check_plugin, parse_document
+from plugin.connections.queries import query_traces
 from plugin.hosts import is_loopback
 from plugin.oauth.clients import list_clients
 from plugin.oauth.resources import MCP_PATH, PRM_PATH
@@ -90,6 +91,9 @@ class Run:
 
 GPT = "GPT Action (ChatGPT)"
 MCP = "ChatGPT app and Claude connector (MCP)"
+TRACES = "Recent connections (flask connections tail)"
+STALLED_LOOKED_AT = 200
+STALLED_SHOWN = 5
 BASE_FIX = "Set PLUGIN_BASE_URL to the public https origin people and ChatGPT reach."
 
 
@@ -99,6 +103,7 @@ def check_connectors(transport: Transport, origin: str) -> list[Result]:
     _base_url(run)
     server = _gpt_action(run)
     _connector(run, server)
+    _stalled_connections(run)
     return run.results
 
 
@@ -333,6 +338,23 @@ def _registration(run: Run, server: dict[str, Any] | None) -> None:
             f"{endpoint} answered {_status(answer)}",
             "A proxy must pass POST /oauth/register through unchanged.",
         )
+
+
+def _stalled_connections(run: Run) -> None:
+    """Kept traces that went quiet after a code or a token: a warning each, with its fix.
+
+    What the probes above cannot see: a real client's code that never came back, or its
+    tokens that no call ever used (a proxy or CDN turning ChatGPT or Claude away).
+    """
+    failed = query_traces(outcome="failed", limit=STALLED_LOOKED_AT)
+    stalled = [trace for trace in failed if trace.stalled is not None][:STALLED_SHOWN]
+    if not stalled:
+        run.add(TRACES, "codes exchanged, tokens used", True, "no kept connection stalled")
+    for trace in stalled:
+        step = trace.stalled
+        assert step is not None
+        who = trace.client_name or trace.client_id or "a client"
+        run.add(TRACES, f"#{trace.id} {who}", None, step.reason or "", step.fix or "")
 
 
 def _status(answer: Answer | None) -> str:

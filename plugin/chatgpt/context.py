@@ -1,7 +1,8 @@
 """What ChatGPT tells the API about the conversation, read once per request into ``g``.
 
 The request log line names the conversation and the ephemeral user (plugin/logs.py reads
-the same headers); views read the person's region from here.
+the same headers); the API reads the person's region through ``plugin.api.context``, where
+this module registers it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Flask, g
 
+from plugin.api.context import register_region_reader
 from plugin.web import request_header
 
 # ISO 3166-2: a country, a dash and one to three letters or digits, e.g. "US-CA", "FR-75".
@@ -27,6 +29,7 @@ class ChatGPTContext:
 
 def init_app(app: Flask) -> None:
     app.before_request(_read_context)
+    register_region_reader(app, _region)
 
 
 def chatgpt_context() -> ChatGPTContext:
@@ -35,6 +38,10 @@ def chatgpt_context() -> ChatGPTContext:
         _read_context()
     context: ChatGPTContext = g.chatgpt
     return context
+
+
+def _region() -> str | None:
+    return chatgpt_context().subdivision
 
 
 def _read_context() -> None:

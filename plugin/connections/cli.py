@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import AppGroup
 
 from plugin.connections.models import OUTCOMES, ConnectionTrace
-from plugin.connections.services import prune_expired, query_traces, trace_as_dict
+from plugin.connections.queries import query_traces, trace_as_dict
+from plugin.connections.services import prune_expired
 from plugin.database import commit
+from plugin.terminal import print_tail, tail_options
 
 connections = AppGroup("connections", help="Read the connection traces (install attempts).")
 
@@ -17,7 +17,11 @@ MARKS = {"connected": "✔", "failed": "✘", "pending": "…"}
 
 
 def format_trace(trace: ConnectionTrace) -> list[str]:
-    """The trace's headline, then one line per step; a failure with its fix."""
+    """The trace's headline, then one line per step; a failure with its fix.
+
+    Names, ids and reasons come from whoever sent the request: print each line through
+    ``plugin.terminal.echo`` so that none can forge a line or drive the terminal.
+    """
     who = trace.user_email or "nobody signed in"
     client = trace.client_name or trace.client_id or "unknown client"
     where = trace.audience or "/api"
@@ -37,39 +41,23 @@ def format_trace(trace: ConnectionTrace) -> list[str]:
 
 
 @connections.command("tail")
-@click.option(
-    "-n",
-    "--lines",
-    "count",
-    type=click.IntRange(1, 1000),
-    default=10,
-    show_default=True,
-    help="How many of the newest traces to show.",
-)
+@tail_options("traces", default=10, most=1000)
 @click.option("--failed", is_flag=True, help="Only failed traces (codes never exchanged too).")
 @click.option("--client", help="Only this client_id, or clients whose name contains this.")
 @click.option("--person", help="Only people whose email contains this.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 def tail_command(
     count: int, failed: bool, client: str | None, person: str | None, as_json: bool
 ) -> None:
     """Show the newest traces, oldest first, each with its steps."""
-    traces = list(
-        reversed(
-            query_traces(
-                client=client, person=person, outcome="failed" if failed else None, limit=count
-            )
-        )
+    print_tail(
+        query_traces(
+            client=client, person=person, outcome="failed" if failed else None, limit=count
+        ),
+        as_json=as_json,
+        as_dict=trace_as_dict,
+        lines=format_trace,
+        empty="No failed connections." if failed else "No connection attempts yet.",
     )
-    if as_json:
-        click.echo(json.dumps([trace_as_dict(trace) for trace in traces], indent=2))
-        return
-    if not traces:
-        click.echo("No failed connections." if failed else "No connection attempts yet.")
-        return
-    for trace in traces:
-        for line in format_trace(trace):
-            click.echo(line)
 
 
 @connections.command("prune")

@@ -15,6 +15,13 @@ OUTCOMES = ("pending", "failed", "connected")
 # Clients exchange a code within seconds of receiving it; one still unexchanged after this
 # never reached the client (or the client stopped waiting), and the trace reads as failed.
 UNEXCHANGED_AFTER = timedelta(minutes=2)
+# ChatGPT, Claude and desktop clients call (tools/list, the action) right after the token
+# exchange; tokens unused after this never reached the server with a call.
+UNUSED_AFTER = timedelta(minutes=5)
+NO_CALL = (
+    "no call arrived: a proxy or CDN may be blocking the host — user agents ChatGPT-User, "
+    "Claude-User"
+)
 
 
 class TraceStep(Model):
@@ -90,14 +97,43 @@ class ConnectionTrace(Model):
         )
 
     @property
+    def unused_token(self) -> TraceStep | None:
+        """The failure tokens amount to once ``UNUSED_AFTER`` passed with no call using them
+        (a step shown, never stored)."""
+        if self.outcome != "pending" or not self.family_id or not self.steps:
+            return None
+        if self.updated_at > utcnow() - UNUSED_AFTER:
+            return None
+        issued = self.steps[-1]
+        minutes = int(UNUSED_AFTER.total_seconds() // 60)
+        call = "MCP call" if (self.audience or "").endswith("/mcp") else "API call"
+        return TraceStep(
+            step=call,
+            ok=False,
+            reason=(
+                f"{NO_CALL} (tokens issued at {issued.at:%H:%M} UTC; no {call} used them "
+                f"within {minutes} minutes)"
+            ),
+            fix=issued.fix,
+            details=None,
+            at=issued.at + UNUSED_AFTER,
+            repeats=1,
+        )
+
+    @property
+    def stalled(self) -> TraceStep | None:
+        """A code never exchanged, or tokens never used: where the client went quiet."""
+        return self.unexchanged_code or self.unused_token
+
+    @property
     def status(self) -> str:
-        """The outcome as shown: a code never exchanged makes a pending trace failed."""
-        return "failed" if self.unexchanged_code is not None else self.outcome
+        """The outcome as shown: a trace that stalled reads as failed, not pending."""
+        return "failed" if self.stalled is not None else self.outcome
 
     @property
     def shown_steps(self) -> list[TraceStep]:
-        """The stored steps, and the code never exchanged after them if it is one."""
-        stalled = self.unexchanged_code
+        """The stored steps, and the stalled step after them if there is one."""
+        stalled = self.stalled
         return [*self.steps, stalled] if stalled is not None else list(self.steps)
 
     @property
@@ -107,11 +143,15 @@ class ConnectionTrace(Model):
         return failed[-1] if failed else None
 
 
-def unexchanged_clause(now: datetime) -> sa.ColumnElement[bool]:
-    """SQL for ``ConnectionTrace.unexchanged_code is not None``, for filtering."""
-    return sa.and_(
-        ConnectionTrace.outcome == "pending",
+def stalled_clause(now: datetime) -> sa.ColumnElement[bool]:
+    """SQL for ``ConnectionTrace.stalled is not None``, for filtering."""
+    unexchanged = sa.and_(
         ConnectionTrace.code_digest.is_not(None),
         ConnectionTrace.family_id.is_(None),
         ConnectionTrace.updated_at <= now - UNEXCHANGED_AFTER,
     )
+    unused = sa.and_(
+        ConnectionTrace.family_id.is_not(None),
+        ConnectionTrace.updated_at <= now - UNUSED_AFTER,
+    )
+    return sa.and_(ConnectionTrace.outcome == "pending", sa.or_(unexchanged, unused))

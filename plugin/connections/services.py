@@ -1,37 +1,34 @@
-"""Note, write, find and prune connection traces.
+"""Note, write, find and prune connection traces (reading them for people: ``queries``).
 
-A step is noted during the request and written when the request's own unit of work has
-ended (``teardown_request``): a failing request rolls its work back, and the step that
-says why it failed must survive that. Outside a request a step is added and flushed, and
-the command commits, as everywhere else.
+A step is noted during the request and written once the request's own unit of work has
+ended (``plugin.database.write_apart``): a failing request rolls its work back, and the step
+that says why it failed must survive that. Outside a request a step is added and flushed,
+and the command commits, as everywhere else.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g, has_request_context, request
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
+from flask import current_app, g, has_request_context, request
 
 from plugin.clock import utcnow
-from plugin.connections.models import ConnectionTrace, TraceStep, unexchanged_clause
-from plugin.database import commit, discard_work
+from plugin.connections.models import ConnectionTrace, TraceStep
+from plugin.database import write_apart
 from plugin.extensions import db
 
-log = logging.getLogger(__name__)
-
 NOTES = "connection_trace_notes"
-STATUS = "connection_trace_status"
 # A registration or metadata fetch is joined by the authorization request that follows
 # within this time; a token request by the authorization it continues.
 JOIN_WINDOW = timedelta(minutes=30)
 MAX_STEPS = 100
+# Failures of a client_id nobody registered (anyone can send one) start at most this many
+# traces; later ones are counted in the newest.
+MAX_TRACES_PER_UNKNOWN_CLIENT = 5
 # Pruning on write deletes at most this many traces at a time, so no request pays much.
 PRUNE_BATCH = 100
 # ``flask check --connectors`` probes with this agent; its deliberate failures are no install.
@@ -63,46 +60,30 @@ class Step:
     facts: dict[str, Any] = field(default_factory=dict)
     # The first successful call: it ends a trace, and never starts one.
     connects: bool = False
-
-
-def init_app(app: Flask) -> None:
-    app.after_request(_remember_status)
-    app.teardown_request(_write_noted)
+    # The client_id names no client here: its failures start only a few traces.
+    unknown_client: bool = False
 
 
 def note(step: Step) -> None:
-    """Record ``step``: after the request ends, or at once (flushed) outside a request."""
+    """Record ``step``: after the request's work ends, or at once (flushed) outside a request."""
     if has_request_context():
         if request.headers.get("User-Agent") == CHECK_AGENT:
             return
-        g.setdefault(NOTES, []).append(step)
+        if NOTES not in g:
+            g.setdefault(NOTES, [])
+            write_apart(_write_noted)
+        g.get(NOTES).append(step)
     else:
         write_steps([step])
 
 
-def _remember_status(response: Response) -> Response:
-    if NOTES in g:
-        g.setdefault(STATUS, response.status_code)
-    return response
-
-
-def _write_noted(error: BaseException | None) -> None:
+def _write_noted(succeeded: bool) -> None:
     steps: list[Step] = g.pop(NOTES, [])
-    if not steps:
-        return
-    if error is not None or g.get(STATUS, 500) >= 400:
+    if not succeeded:
         # A request that failed in the end did not do what its successful steps said.
         steps = [step for step in steps if not step.ok]
-    if not steps:
-        return
-    try:
-        # The request's unit of work has been committed or discarded by now.
-        discard_work()
+    if steps:
         write_steps(steps)
-        commit()
-    except SQLAlchemyError as problem:
-        discard_work()
-        log.warning("connection trace not saved: %s", type(problem).__name__)
 
 
 def _connected_families() -> OrderedDict[str, None]:
@@ -178,7 +159,7 @@ def _write(step: Step) -> None:
             if step.key.family_id:
                 _mark_connected(step.key.family_id)
             return
-        trace = _start(step.key)
+        trace = _start(step)
     now = utcnow()
     for name, value in step.facts.items():
         if value is not None:
@@ -209,10 +190,27 @@ def _write(step: Step) -> None:
         trace.outcome = "pending" if step.ok else "failed"
 
 
-def _start(key: TraceKey) -> ConnectionTrace:
+def _newest_of_unknown_client(client_id: str) -> ConnectionTrace | None:
+    """The newest trace of ``client_id`` once it has its quota of traces, else None."""
+    newest = (
+        sa.select(ConnectionTrace)
+        .where(ConnectionTrace.client_id == client_id)
+        .order_by(ConnectionTrace.id.desc())
+    )
+    traces = list(db.session.scalars(newest.limit(MAX_TRACES_PER_UNKNOWN_CLIENT)))
+    return traces[0] if len(traces) >= MAX_TRACES_PER_UNKNOWN_CLIENT else None
+
+
+def _start(step: Step) -> ConnectionTrace:
+    key = step.key
+    client_id = (key.client_id or "")[:255] or None
+    if step.unknown_client and not step.ok and client_id:
+        full = _newest_of_unknown_client(client_id)
+        if full is not None:
+            return full
     prune_expired(limit=PRUNE_BATCH)
     trace = ConnectionTrace(
-        client_id=(key.client_id or "")[:255] or None,
+        client_id=client_id,
         state_digest=key.state_digest,
         code_digest=key.code_digest,
         family_id=key.family_id,
@@ -246,82 +244,10 @@ def prune_expired(*, limit: int | None = None) -> int:
     return len(ids)
 
 
-def query_traces(
-    *,
-    client: str | None = None,
-    person: str | None = None,
-    outcome: str | None = None,
-    before_id: int | None = None,
-    limit: int = 50,
-) -> list[ConnectionTrace]:
-    """Traces newest first, with their steps; the admin page and the CLI share this.
-
-    ``client`` is the exact client_id or part of its name; ``person`` part of an email.
-    """
-    statement = sa.select(ConnectionTrace).options(selectinload(ConnectionTrace.steps))
-    if client:
-        text = client.strip()
-        statement = statement.where(
-            (ConnectionTrace.client_id == text)
-            | sa.func.lower(ConnectionTrace.client_name).contains(text.lower(), autoescape=True)
-        )
-    if person:
-        statement = statement.where(
-            sa.func.lower(ConnectionTrace.user_email).contains(
-                person.strip().lower(), autoescape=True
-            )
-        )
-    # A code never exchanged counts as failed, though its stored outcome is still pending.
-    stalled = unexchanged_clause(utcnow())
-    if outcome == "failed":
-        statement = statement.where((ConnectionTrace.outcome == "failed") | stalled)
-    elif outcome == "pending":
-        statement = statement.where(ConnectionTrace.outcome == "pending", sa.not_(stalled))
-    elif outcome:
-        statement = statement.where(ConnectionTrace.outcome == outcome)
-    if before_id is not None:
-        statement = statement.where(ConnectionTrace.id < before_id)
-    statement = statement.order_by(ConnectionTrace.id.desc()).limit(max(0, limit))
-    return list(db.session.scalars(statement))
-
-
-def count_failed(client_id: str) -> int:
-    """How many of the client's kept traces ended failed (a code never exchanged included)."""
-    statement = sa.select(sa.func.count()).where(
-        ConnectionTrace.client_id == client_id,
-        (ConnectionTrace.outcome == "failed") | unexchanged_clause(utcnow()),
+def forget_person(user_id: int, email: str) -> None:
+    """Erase a deleted account's address from its traces; the attempts stay, anonymous."""
+    db.session.execute(
+        sa.update(ConnectionTrace)
+        .where(sa.or_(ConnectionTrace.user_id == user_id, ConnectionTrace.user_email == email))
+        .values(user_email=None)
     )
-    return db.session.scalar(statement) or 0
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="seconds") + "Z"
-
-
-def trace_as_dict(trace: ConnectionTrace) -> dict[str, Any]:
-    failure = trace.failure
-    return {
-        "id": trace.id,
-        "started": _iso(trace.started_at),
-        "updated": _iso(trace.updated_at),
-        "outcome": trace.status,
-        "client_id": trace.client_id,
-        "client_name": trace.client_name,
-        "user": trace.user_email,
-        "audience": trace.audience,
-        "failed_step": failure.step if failure else None,
-        "reason": failure.reason if failure else None,
-        "fix": failure.fix if failure else None,
-        "steps": [
-            {
-                "time": _iso(step.at),
-                "step": step.step,
-                "ok": step.ok,
-                "reason": step.reason,
-                "fix": step.fix,
-                "repeats": step.repeats,
-                "details": step.details or {},
-            }
-            for step in trace.shown_steps
-        ],
-    }

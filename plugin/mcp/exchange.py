@@ -1,15 +1,25 @@
 """A handshake-era (2025) ``POST /mcp`` answered in one exchange with the SDK's kernel.
 
-The SDK serves a stateless 2025 request by building a transport, a task in its manager's task
-group, two stream pairs, a JSON-RPC dispatcher and a connection, so that the one message and its
-answer can travel between them (about eleven turns of the event loop). For a 2026-07-28 request it
-composes a single exchange instead (``handle_modern_request``: the transport checks, then
-``serve_one``). This module composes that same single exchange for the 2025 era, from the same
-SDK pieces (its security checks, ``check_accept_headers``, ``pydantic_core.from_json``, the
-``jsonrpc_message_adapter``, ``ServerRunner``/``serve_one``, its JSON-RPC models), and answers
-each case as the SDK's 2025 transport does in JSON-response, sessionless mode: same statuses,
-same bodies. ``tests/mcp/test_mcp_exchange.py`` sends every kind of request both ways and
-requires identical answers, so an SDK upgrade that changes its transport shows up there.
+Why it exists: the SDK serves a stateless 2025 request by building a transport, a task in its
+manager's task group, two stream pairs, a JSON-RPC dispatcher and a connection, so that the one
+message and its answer can travel between them (about eleven turns of the event loop). For a
+2026-07-28 request it composes a single exchange instead (``handle_modern_request``: the
+transport checks, then ``serve_one``). This module composes that same single exchange for the
+2025 era, which took a ``tools/call`` of listTodos from 8.7 M to 7.0 M instructions
+(docs/benchmarks.md, "/mcp: a 2025-era request in one exchange"; the README's "Why /mcp is a
+Flask view that drives the SDK").
+
+The price: it is built from about fifteen SDK pieces that are not its public API (its security
+checks, ``check_accept_headers``, ``pydantic_core.from_json``, the ``jsonrpc_message_adapter``,
+``ServerRunner``/``serve_one``, its JSON-RPC models), and must answer each case as the SDK's
+2025 transport does in JSON-response, sessionless mode: same statuses, same bodies. Two guards
+keep it honest. ``tests/mcp/test_mcp_exchange.py`` sends every request shape both ways (this
+module, and the SDK's session manager running the same ``Server``) and requires identical
+answers. And the shortcut serves only the SDK release it was compared with
+(``VERIFIED_SDK``): under any other, ``plugin.mcp.server`` sends 2025 requests through the
+SDK's own transport, and that test fails until the comparison has been run against the new
+release and ``VERIFIED_SDK`` updated. (A connector broke when its server moved between SDK
+2.x releases: internals change without notice.)
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import anyio
@@ -54,6 +65,11 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 log = logging.getLogger(__name__)
+
+# The releases the contract test last passed with; see the module's docstring.
+VERIFIED_SDK = {"mcp": "2.3.0", "mcp-types": "2.3.0"}
+INSTALLED_SDK = {name: version(name) for name in VERIFIED_SDK}
+SDK_VERIFIED = INSTALLED_SDK == VERIFIED_SDK
 
 # What the SDK's stateless manager gives each message's handler: no way to reach the client.
 TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)

@@ -9,7 +9,9 @@ composes for 2026-07-28, built from the SDK's checks, models and kernel (``serve
 its 2025 transport's answers. Through the manager such a request built a transport, a task,
 two stream pairs, a dispatcher and a connection and took eleven turns of the event loop; now
 it takes two, and a ``tools/call`` of listTodos 7.04 M instructions instead of 8.68 M
-(docs/benchmarks.md). The routing between the two is the manager's own rule.
+(docs/benchmarks.md). The routing between the two is the manager's own rule; with an SDK
+release other than the one the shortcut was compared with (``exchange.VERIFIED_SDK``), every
+request goes through the manager.
 
 Each worker thread keeps one event loop and one running manager, made on its first ``/mcp``
 request (so after gunicorn forks), and runs each exchange to completion on that loop *in the
@@ -81,7 +83,10 @@ async def _read_resource(
 ) -> types.ReadResourceResult:
     found = apps.read_resource(params.uri)
     if found is None:
-        raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {params.uri}")
+        # The uri in data lets a client tell which read failed (SEP-2164).
+        raise MCPError(
+            types.INVALID_PARAMS, f"Unknown resource: {params.uri}", data={"uri": params.uri}
+        )
     return found
 
 
@@ -240,11 +245,20 @@ def read_body(raw: bytes) -> exchange.Body:
 
 def answer_request(server: Server[Any], body: exchange.Body) -> Answer:
     """Let the SDK answer this request, whose body has been read already."""
-    found = runner()
-    if speaks_modern():
-        return found.exchange(server, security_settings(), body.raw)
+    if speaks_modern() or not exchange.SDK_VERIFIED:
+        return through_transport(server, body)
+    return through_shortcut(server, body)
+
+
+def through_transport(server: Server[Any], body: exchange.Body) -> Answer:
+    """The SDK's whole transport path: its streamable-HTTP session manager answers."""
+    return runner().exchange(server, security_settings(), body.raw)
+
+
+def through_shortcut(server: Server[Any], body: exchange.Body) -> Answer:
+    """A 2025-era request answered in one exchange with the SDK's kernel (``exchange``)."""
     # Runs in a copy of this thread's context, as the manager's tasks do: Flask's request too.
-    return found.loop.run_until_complete(
+    return runner().loop.run_until_complete(
         exchange.answer(server, security_settings(), _scope(), body)
     )
 

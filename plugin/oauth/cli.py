@@ -23,7 +23,7 @@ from plugin.oauth.clients import (
     update_client,
 )
 from plugin.oauth.models import OAuthClient
-from plugin.oauth.registration import prune_dynamic_clients
+from plugin.oauth.registration import prune_self_made_clients
 from plugin.oauth.services import active_grant_counts
 from plugin.terminal import echo
 
@@ -171,13 +171,17 @@ def rotate_secret(client_ref: str, as_json: bool) -> None:
 )
 @json_option
 def prune(unused_days: int, as_json: bool) -> None:
-    """Delete dynamic registrations that never got a token or went unused for N days."""
-    removed = prune_dynamic_clients(unused_days)
+    """Delete self-made clients (dynamic registrations, metadata documents) that never got a
+    token or went unused for N days."""
+    removed = prune_self_made_clients(unused_days)
     commit()
     if as_json:
         click.echo(json.dumps({"removed": removed, "unused_days": unused_days}))
     else:
-        click.echo(f"Removed {removed} unused dynamic client(s) (unused for {unused_days}+ days).")
+        click.echo(
+            f"Removed {removed} unused self-made client(s) (dynamic or metadata-document, "
+            f"unused for {unused_days}+ days)."
+        )
 
 
 def _simple(name: str, action: Callable[[OAuthClient], Any], done: str, help_text: str) -> None:

@@ -22,7 +22,7 @@ from plugin.hosts import is_loopback
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
 from plugin.oauth.scopes import ordered, scopes
 from plugin.oauth.services import live_token, revoke_tokens
-from plugin.text import text_problem
+from plugin.text import escape_controls, format_character_problem, text_problem
 
 MAX_REDIRECT_URIS = 10
 
@@ -38,6 +38,10 @@ def validate_redirect_uri(uri: str) -> str:
         raise ClientError("A redirect URI is required.")
     if len(uri) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in uri):
         raise ClientError(f"Redirect URI {uri!r} is not a valid URL.")
+    problem = format_character_problem(uri)
+    if problem:
+        # Shown on the consent page as where the person goes back to (OA-32).
+        raise ClientError(f"Redirect URI {escape_controls(uri)}: {problem}")
     try:
         parts = urlsplit(uri)
         host = parts.hostname or ""
@@ -86,15 +90,20 @@ def _clean_scope(scope: str | None) -> str:
     return ordered(names)
 
 
-def _clean_name(name: str) -> str:
+def clean_client_name(name: str) -> str:
+    """The name every kind of client is registered under (admin, CLI, dynamic registration,
+    metadata documents), or ClientError: the consent page, the admin pages and the CLI all
+    show it, so it is one line without control or invisible formatting characters."""
     name = (name or "").strip()
     if not name:
         raise ClientError("A client name is required.")
     if len(name) > 100:
         raise ClientError("The client name must be at most 100 characters.")
     if text_problem(name):
-        # The consent page, the admin pages and the CLI all show it.
         raise ClientError("The client name must be one line without control characters.")
+    problem = format_character_problem(name)
+    if problem:
+        raise ClientError(f"The client name cannot be used: {problem}")
     return name
 
 
@@ -118,7 +127,7 @@ def create_client(
     """Register a client; return it with its secret, which is never shown again."""
     client = OAuthClient(
         client_id=new_client_id(),
-        name=_clean_name(name),
+        name=clean_client_name(name),
         redirect_uris=_clean_redirect_uris(redirect_uris),
         scope=_clean_scope(scope),
         token_endpoint_auth_method="none" if public else "client_secret_basic",
@@ -141,8 +150,8 @@ def update_client(
     actor: User | None = None,
 ) -> None:
     changed = []
-    if name is not None and _clean_name(name) != client.name:
-        client.name = _clean_name(name)
+    if name is not None and clean_client_name(name) != client.name:
+        client.name = clean_client_name(name)
         changed.append("name")
     if redirect_uris is not None:
         cleaned = _clean_redirect_uris(redirect_uris)

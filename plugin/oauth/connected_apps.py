@@ -36,7 +36,7 @@ def connected_apps_panel(user: User) -> str:
     return render_template("oauth/connected_apps.html", apps=apps)
 
 
-@bp.post("/account/apps/<client_id>/revoke")
+@bp.post("/account/apps/<client_id:client_id>/revoke")
 @login_required
 def revoke_app(client_id: str) -> BaseResponse:
     user = get_current_user()

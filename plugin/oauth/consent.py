@@ -6,19 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from plugin.hosts import is_loopback, is_loopback_http
-from plugin.oauth.metadata_documents import KNOWN_REDIRECT_HOSTS
+from plugin.hosts import ascii_host, is_loopback, is_loopback_http
+from plugin.oauth.known_apps import known_app_at
 from plugin.oauth.models import OAuthClient
+from plugin.text import scripts_of
 
 
 @dataclass(frozen=True)
 class ClientOrigin:
     """The facts a person needs before trusting a client nobody registered by hand."""
 
-    redirect_host: str
+    redirect_host: str  # in ASCII (punycode): "chаtgpt.com" cannot pass for "chatgpt.com"
     redirect_port: int | None
     reviewed: bool
     loopback_only: bool
+    mixed_scripts: bool  # the host's letters come from more than one alphabet
 
 
 def describe_origin(client: OAuthClient, redirect_uri: str | None) -> ClientOrigin:
@@ -26,11 +28,13 @@ def describe_origin(client: OAuthClient, redirect_uri: str | None) -> ClientOrig
     host = (parts.hostname or "").lower()
     hosts = {(urlsplit(uri).hostname or "").lower() for uri in client.redirect_uris}
     return ClientOrigin(
-        redirect_host=host,
+        redirect_host=ascii_host(host),
         redirect_port=_port(redirect_uri),
-        # A name anyone can claim in a registration proves nothing; a known host does.
-        reviewed=client.is_registered_by_hand or host in KNOWN_REDIRECT_HOSTS,
+        # A name anyone can claim in a registration proves nothing, and neither does a host
+        # (any path on it may forward); a known app's exact callback does (OA-32).
+        reviewed=client.is_registered_by_hand or known_app_at(redirect_uri) is not None,
         loopback_only=bool(hosts) and all(is_loopback(name) for name in hosts),
+        mixed_scripts=len(scripts_of(host)) > 1,
     )
 
 

@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
+from plugin.oauth.client_kinds import credentials_home, reconnect_from
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 
 if TYPE_CHECKING:
@@ -27,10 +28,14 @@ if TYPE_CHECKING:
 Explained = tuple[str, str]
 
 PASTE_CURRENT_CREDENTIALS = (
-    "Paste the current client secret into the GPT's OAuth settings; if nobody has it, rotate "
-    "it under Admin → Clients → {name} and paste the new one. Both token exchange methods "
-    "(POST body, Basic header) work."
+    "Paste the current client secret into {home}; if nobody has it, rotate it under Admin → "
+    "Clients → {name} and paste the new one. Both token exchange methods (POST body, Basic "
+    "header) work."
 )
+
+
+def _paste_current(client: OAuthClient) -> str:
+    return PASTE_CURRENT_CREDENTIALS.format(home=credentials_home(client), name=client.name)
 
 
 def _stored(client_id: str | None) -> OAuthClient | None:
@@ -167,14 +172,14 @@ def explain_client_failure(params: MultiDict[str, str]) -> tuple[str, str, OAuth
         return (
             "the request carried no client credentials: no HTTP Basic header and no client_id "
             "in the body",
-            "Fill in the Client ID and Client Secret in the GPT's OAuth settings.",
+            f"Fill in the Client ID and Client Secret in {credentials_home(None)}.",
             None,
         )
     client = _stored(client_id)
     if client is None:
         return (
             f"client_id `{client_id}` is not a client of this server",
-            "Paste the client ID shown under Admin → Clients into ChatGPT.",
+            f"Paste the client ID shown under Admin → Clients into {credentials_home(None)}.",
             None,
         )
     if client.is_disabled:
@@ -188,7 +193,7 @@ def explain_client_failure(params: MultiDict[str, str]) -> tuple[str, str, OAuth
     if not secret:
         return (
             f"the request sent no client secret for the confidential client `{client.name}`",
-            PASTE_CURRENT_CREDENTIALS.format(name=client.name),
+            _paste_current(client),
             client,
         )
     if basic:
@@ -199,7 +204,7 @@ def explain_client_failure(params: MultiDict[str, str]) -> tuple[str, str, OAuth
         reason = "the client_secret in the POST body does not match this client's"
     if client.secret_rotated_at:
         reason += f"; the secret was rotated at {_when(client.secret_rotated_at)}"
-    return (reason, PASTE_CURRENT_CREDENTIALS.format(name=client.name), client)
+    return (reason, _paste_current(client), client)
 
 
 def explain_code_failure(error: OAuth2Error, params: MultiDict[str, str]) -> Explained:
@@ -256,7 +261,7 @@ def explain_refresh_failure(
     from plugin.oauth.lookup import find_token_row
 
     token = find_token_row(params.get("refresh_token") or "", "refresh_token")
-    reconnect = "The person reconnects from ChatGPT or Claude to start a new grant."
+    reconnect = reconnect_from(token.client if token is not None else None)
     if error.error == "invalid_client":
         return (f"client authentication failed: {error.description}", reconnect, token)
     if token is None:

@@ -17,7 +17,7 @@ from flask import current_app
 from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import commit, discard_work, rows_affected
+from plugin.database import discard_work, rows_affected, write_apart
 from plugin.digests import digest
 from plugin.extensions import db
 from plugin.oauth.lookup import find_token_row, is_access_token_active, is_refresh_token_active
@@ -32,14 +32,17 @@ CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 def revoke_and_refuse(
     description: str, *, event: str, reason: str, subject: str, client: str, **filters: Any
 ) -> NoReturn:
-    """Revoke the tokens a replayed credential produced, commit that, and refuse the request.
+    """Refuse the request, and revoke the tokens a replayed credential produced.
 
-    The endpoint rolls back whatever a failed request did; this revocation must survive it,
-    so it is the one commit made before the response is decided.
+    The endpoint rolls back whatever a failed request did; the revocation must survive it, so
+    it is saved apart, before the refusal leaves (``write_apart``).
     """
-    revoked = revoke_tokens(reason=reason, **filters)
-    record(event, subject=subject, client=client, tokens_revoked=revoked)
-    commit()
+
+    def revoke(_succeeded: bool) -> None:
+        revoked = revoke_tokens(reason=reason, **filters)
+        record(event, subject=subject, client=client, tokens_revoked=revoked)
+
+    write_apart(revoke)
     raise InvalidGrantError(description)
 
 

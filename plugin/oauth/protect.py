@@ -15,9 +15,16 @@ from authlib.oauth2.rfc6749.requests import JsonRequest
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
 from flask import g, request
 
-from plugin.oauth import traces
 from plugin.oauth.lookup import PresentedToken, find_access_token
-from plugin.oauth.resources import API_PATH, api_resource, metadata_url, refuse_audience
+from plugin.oauth.resources import (
+    API_PATH,
+    accepted_at_resource,
+    api_resource,
+    challenge,
+    metadata_url,
+    refuse_audience,
+    refused_at_resource,
+)
 
 
 class TokenValidator(BearerTokenValidator):
@@ -30,7 +37,7 @@ class TokenValidator(BearerTokenValidator):
         self, token: PresentedToken | None, scopes: list[str] | None, request: Any
     ) -> None:
         if token is not None and not token.is_active():
-            traces.call_refused(token, api_resource())
+            refused_at_resource.send(token, presented_at=api_resource(), needed=None)
             raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
         if token is not None and token.resource is not None:
             refuse_audience(token, api_resource())
@@ -39,12 +46,11 @@ class TokenValidator(BearerTokenValidator):
             super().validate_token(token, scopes, request)
         except InsufficientScopeError:
             if token is not None:
-                traces.call_refused(
-                    token, api_resource(), [s for s in scopes or [] if s not in token.scope.split()]
-                )
+                missing = [s for s in scopes or [] if s not in token.scope.split()]
+                refused_at_resource.send(token, presented_at=api_resource(), needed=missing)
             raise
         if token is not None:
-            traces.call_succeeded(token, api_resource())
+            accepted_at_resource.send(token, presented_at=api_resource())
 
 
 class Protector(ResourceProtector):
@@ -62,9 +68,10 @@ class Protector(ResourceProtector):
         return token
 
     def raise_error_response(self, error: Exception) -> None:
-        # A missing or non-Bearer credential is answered like an invalid token (RFC 6750 §3.1).
+        # No bearer token at all (none, or another scheme): a challenge with no error code,
+        # the same as /mcp answers (RFC 6750 §3.1).
         if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
-            error = InvalidTokenError(description="An access token is required.")
+            raise challenge(401, None, "An access token is required.", [], API_PATH)
         if isinstance(error, InvalidTokenError):
             # RFC 9728 §5.1: tell the client where to learn how to get a token.
             error.extra_attributes = {"resource_metadata": metadata_url(API_PATH)}

@@ -2,7 +2,8 @@
 
 Only public clients (no secret, PKCE required) are registered. Claude registers anew on every
 fresh connection, so an identical request returns the client registered before instead of a
-new one, and registrations that never got a token are pruned (``flask clients prune``).
+new one, and registrations that never got a token are pruned (``flask clients prune``), with
+the metadata-document clients nobody uses.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
+from plugin.hosts import ascii_host
 from plugin.oauth import traces
 from plugin.oauth.clients import (
     MAX_REDIRECT_URIS,
     ClientError,
+    clean_client_name,
     delete_client,
     validate_redirect_uri,
 )
+from plugin.oauth.known_apps import impersonation_problem
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import ordered, scopes
-from plugin.text import text_problem
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 
@@ -83,15 +86,20 @@ def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
         # RFC 7591 §3.2.1 lets the server substitute values; a secret would be a liability
         # for a client anyone can register, so every such client is public.
         method = "none"
-    name = metadata.get("client_name") or urlsplit(redirect_uris[0]).hostname or "Unnamed app"
-    if not isinstance(name, str) or len(name.strip()) > 100:
-        raise RegistrationError("invalid_client_metadata", "'client_name' is at most 100 chars.")
-    if text_problem(name):
+    # Without a name, the callback's host stands in, in ASCII: never look-alike letters.
+    host = ascii_host(urlsplit(redirect_uris[0]).hostname or "")
+    name = metadata.get("client_name") or host or "Unnamed app"
+    if not isinstance(name, str):
+        raise RegistrationError("invalid_client_metadata", "'client_name' must be a string.")
+    try:
         # Anyone may register, and the consent page shows the name: no line breaks to fake
-        # a second line, and no NUL, which PostgreSQL cannot store.
-        raise RegistrationError(
-            "invalid_client_metadata", "'client_name' must be one line without control characters."
-        )
+        # a second line, no NUL (PostgreSQL cannot store it), no direction override.
+        name = clean_client_name(name)
+    except ClientError as error:
+        raise RegistrationError("invalid_client_metadata", f"'client_name': {error}") from None
+    problem = impersonation_problem(name, redirect_uris)
+    if problem:
+        raise RegistrationError("invalid_client_metadata", problem)
     scope = metadata.get("scope")
     if scope is not None and not isinstance(scope, str):
         raise RegistrationError("invalid_client_metadata", "'scope' must be a string.")
@@ -99,7 +107,7 @@ def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise RegistrationError("invalid_client_metadata", f"Unknown scope {unknown[0]!r}.")
     return {
-        "client_name": name.strip(),
+        "client_name": name,
         "redirect_uris": redirect_uris,
         "grant_types": [name for name in GRANT_TYPES if name in grant_types],
         "response_types": ["code"],
@@ -172,12 +180,21 @@ def registration_response(client: OAuthClient) -> dict[str, Any]:
     }
 
 
-def prune_dynamic_clients(unused_days: int) -> int:
-    """Delete dynamic registrations unused (no token) for ``unused_days``; return how many."""
+# Clients that made themselves: both kinds are pruned when unused.
+SELF_MADE_KINDS = ("dynamic", "metadata-document")
+
+
+def prune_self_made_clients(unused_days: int) -> int:
+    """Delete dynamic registrations and metadata-document clients unused (no token) for
+    ``unused_days``; return how many.
+
+    A disabled metadata-document client is kept: it is how an operator blocks that URL.
+    """
     cutoff = utcnow() - timedelta(days=unused_days)
     stale = db.session.scalars(
         sa.select(OAuthClient).where(
-            OAuthClient.kind == "dynamic",
+            OAuthClient.kind.in_(SELF_MADE_KINDS),
+            sa.or_(OAuthClient.kind == "dynamic", OAuthClient.is_disabled.is_(False)),
             sa.func.coalesce(OAuthClient.last_used_at, OAuthClient.created_at) < cutoff,
         )
     ).all()

@@ -3,7 +3,9 @@
 A token is bound to one resource, its audience: ``https://<host>/mcp`` for MCP clients that
 ask for it, or none at all for GPT Actions and plugins, whose tokens work at ``/api`` only.
 ``require_resource_token`` is the guard a resource's view calls; its refusals carry the
-challenge MCP clients read to find this server (``resource_metadata`` and ``scope``).
+challenge MCP clients read to find this server (``resource_metadata`` and ``scope``). Each
+guard announces what it decided (``refused_at_resource``, ``accepted_at_resource``);
+connection traces listen, as the tokens listen to ``user_disabled``.
 """
 
 from __future__ import annotations
@@ -12,18 +14,25 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from authlib.oauth2 import OAuth2Error
+from blinker import Namespace
 from flask import Flask, Response, current_app, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from plugin.audit.services import record
-from plugin.database import commit
-from plugin.oauth import traces
+from plugin.database import write_apart
 from plugin.oauth.lookup import PresentedToken, find_access_token
 from plugin.oauth.scopes import ordered, scopes
 
 MCP_PATH = "/mcp"
 API_PATH = "/api"
 PRM_PATH = "/.well-known/oauth-protected-resource"
+
+_signals = Namespace()
+#: Sent with ``token``, ``presented_at`` (the resource URL) and ``needed`` (missing scopes)
+#: when a known token is refused at a resource.
+refused_at_resource = _signals.signal("token-refused")
+#: Sent with ``token`` and ``presented_at`` when a token is accepted at a resource.
+accepted_at_resource = _signals.signal("token-accepted")
 
 
 class InvalidTargetError(OAuth2Error):
@@ -109,15 +118,19 @@ class ResourceRefused(HTTPException):
 
 
 def challenge(
-    status: int, error: str, description: str, needed: list[str], resource_path: str
+    status: int, error: str | None, description: str, needed: list[str], resource_path: str
 ) -> ResourceRefused:
-    """A 401/403 whose ``WWW-Authenticate`` tells the client where to authorize and for what."""
+    """A 401/403 whose ``WWW-Authenticate`` tells the client where to authorize and for what.
+
+    ``error`` None: the request carried no token, and RFC 6750 §3.1 wants no error code then.
+    """
     scope = ordered(needed) or " ".join(scopes())
     attributes = [f'resource_metadata="{metadata_url(resource_path)}"']
     if scope:
         attributes.append(f'scope="{scope}"')
-    attributes += [f'error="{error}"', f'error_description="{description}"']
-    response = jsonify({"error": error, "error_description": description})
+    if error is not None:
+        attributes += [f'error="{error}"', f'error_description="{description}"']
+    response = jsonify({"error": error or "unauthorized", "error_description": description})
     response.status_code = status
     response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(attributes)
     response.headers["Cache-Control"] = "no-store"
@@ -133,16 +146,20 @@ def bearer_from_header() -> str | None:
 
 def refuse_audience(token: PresentedToken, presented_at: str) -> None:
     """Record a token used at a resource it was not issued for; the refusal must be kept."""
-    record(
-        "token.audience_refused",
-        subject=f"user:{token.user_id}",
-        client=token.client.client_id,
-        audience=resource_name(token.resource),
-        presented_at=presented_at,
-    )
-    traces.call_refused(token, presented_at)
-    # The request ends in an error, which discards its pending writes: keep this one.
-    commit()
+    audience = resource_name(token.resource)
+
+    def keep(_succeeded: bool) -> None:
+        # The request ends in an error, which discards its own writes: this one stays.
+        record(
+            "token.audience_refused",
+            subject=f"user:{token.user_id}",
+            client=token.client.client_id,
+            audience=audience,
+            presented_at=presented_at,
+        )
+
+    write_apart(keep)
+    refused_at_resource.send(token, presented_at=presented_at, needed=None)
 
 
 def require_resource_token(resource: str, scopes: list[str]) -> PresentedToken:
@@ -154,10 +171,10 @@ def require_resource_token(resource: str, scopes: list[str]) -> PresentedToken:
     path = urlsplit(resource).path or MCP_PATH
     value = bearer_from_header()
     if value is None:
-        raise challenge(401, "invalid_token", "An access token is required.", scopes, path)
+        raise challenge(401, None, "An access token is required.", scopes, path)
     token = find_access_token(value)
     if token is not None and not token.is_active():
-        traces.call_refused(token, resource)
+        refused_at_resource.send(token, presented_at=resource, needed=None)
     if token is None or not token.is_active():
         raise challenge(
             401, "invalid_token", "The access token is expired, revoked or unknown.", scopes, path
@@ -169,7 +186,7 @@ def require_resource_token(resource: str, scopes: list[str]) -> PresentedToken:
         )
     missing = [name for name in scopes if name not in token.scope.split()]
     if missing:
-        traces.call_refused(token, resource, missing)
+        refused_at_resource.send(token, presented_at=resource, needed=missing)
         raise challenge(
             403,
             "insufficient_scope",
@@ -178,7 +195,7 @@ def require_resource_token(resource: str, scopes: list[str]) -> PresentedToken:
             path,
         )
     g.authlib_server_oauth2_token = token
-    traces.call_succeeded(token, resource)
+    accepted_at_resource.send(token, presented_at=resource)
     return token
 
 

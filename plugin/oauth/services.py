@@ -15,6 +15,7 @@ from plugin.accounts.models import User
 from plugin.accounts.services import password_changed, user_disabled
 from plugin.audit.services import record
 from plugin.clock import utcnow
+from plugin.connections.services import forget_person as forget_traced_person
 from plugin.database import rows_affected
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, Consent, OAuthClient, OAuthToken
@@ -150,6 +151,7 @@ def _forget_deleted_user(user: User, **_: Any) -> None:
     revoke_tokens(user_id=user.id, reason="account deleted")
     for model in (OAuthToken, AuthorizationCode, Consent):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
+    forget_traced_person(user.id, user.email)
 
 
 def export_connected_apps(user: User) -> list[dict[str, Any]]:

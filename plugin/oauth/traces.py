@@ -1,10 +1,10 @@
 """What each OAuth step means for a connection trace: its key, and for a failure the reason
 in words and what to change.
 
-Called from the shared mechanisms only: the authorization server (``server``), the
-resource guards (``resources``, ``protect``), registration and the metadata fetch. The
-steps go to ``plugin.connections``; no secret, code, state or token value is ever put in
-one (codes and states only as digests, for correlation).
+Called from the shared mechanisms only: the authorization server (``server``),
+registration and the metadata fetch; the resource guards (``resources``, ``protect``) are
+heard through their signals. The steps go to ``plugin.connections``; no secret, code, state
+or token value is ever put in one (codes and states only as digests, for correlation).
 """
 
 from __future__ import annotations
@@ -24,14 +24,18 @@ from plugin.clock import utcnow
 from plugin.connections.services import Step, TraceKey, is_known_connected, note
 from plugin.digests import digest
 from plugin.hosts import is_loopback_http
+from plugin.oauth.client_kinds import if_no_call_arrives
 from plugin.oauth.explain import (
     explain_authorization_error,
     explain_client_failure,
     explain_code_failure,
     explain_refresh_failure,
 )
+from plugin.oauth.grants import requested_resource
 from plugin.oauth.lookup import PresentedToken
 from plugin.oauth.models import OAuthClient
+from plugin.oauth.requests import TokenRequestError, body_parameters
+from plugin.oauth.resources import accepted_at_resource, refused_at_resource, resource_name
 
 REGISTRATION = "registration"
 METADATA = "metadata document"
@@ -45,8 +49,6 @@ REFRESH = "token refresh"
 
 
 def _body() -> MultiDict[str, str]:
-    from plugin.oauth.requests import TokenRequestError, body_parameters
-
     try:
         return body_parameters()
     except TokenRequestError:
@@ -127,30 +129,34 @@ def registered(client: OAuthClient, created: bool) -> None:
     )
 
 
-def metadata_fetched(client: OAuthClient, failure: str | None) -> None:
+def metadata_fetched(client_id: str, client: OAuthClient | None, failure: str | None) -> None:
+    """Note a fetch of ``client_id``'s document; ``failure`` (the operator's detail) if it
+    failed, when ``client`` is the stored client with its last good copy, if any."""
     key = request_key()
-    key.client_id = client.client_id
+    key.client_id = client_id
     if failure is None:
         note(Step(METADATA, True, key, facts=_client_facts(client)))
         return
-    kept = client.metadata_document is not None
+    kept = client is not None and client.metadata_document is not None
     note(
         Step(
             METADATA,
             False,
             key,
-            reason=f"fetching {client.client_id} failed: {failure}"
+            reason=f"fetching {client_id} failed: {failure}"
             + ("; the last good copy is used" if kept else ""),
             fix=(
                 "The document must be served over https from a public address, without "
-                "redirects, at most 5 KB of JSON whose client_id is its own URL"
+                "redirects, at most 5 KB of JSON whose client_id is its own URL, within 5 "
+                "seconds"
                 + (
                     "; its host must be in OAUTH_CIMD_ALLOWED_HOSTS"
                     if current_app.config["OAUTH_CIMD_ALLOWED_HOSTS"]
                     else ""
                 )
-                + "."
+                + ". After a failure it is fetched again 5 minutes later."
             ),
+            unknown_client=not kept,
         )
     )
 
@@ -169,8 +175,6 @@ def _requested(grant: Any) -> dict[str, Any]:
 
 
 def authorization_requested(grant: Any, user: Any) -> None:
-    from plugin.oauth.grants import requested_resource
-
     key = request_key()
     client: OAuthClient = grant.client
     facts = _client_facts(client) | _person(user) | {"audience": requested_resource(grant.request)}
@@ -220,7 +224,8 @@ def authorization_refused(error: OAuth2Error, user: Any) -> None:
     def build() -> Step:
         reason, fix, client = explain_authorization_error(error, request.args)
         facts = _client_facts(client) | _person(user)
-        return Step(AUTHORIZE, False, request_key(), reason, fix, facts=facts)
+        key = request_key()
+        return Step(AUTHORIZE, False, key, reason, fix, facts=facts, unknown_client=client is None)
 
     _guarded(build)
 
@@ -288,7 +293,10 @@ def token_refused(error: OAuth2Error) -> None:
             reason, fix = explain_code_failure(error, params)
         else:
             reason, fix = explain_token_error(error, grant_type)
-        return Step(TOKEN, False, key, reason, fix, facts=_client_facts(client))
+        unknown = error.error == "invalid_client" and client is None
+        return Step(
+            TOKEN, False, key, reason, fix, facts=_client_facts(client), unknown_client=unknown
+        )
 
     _guarded(build)
 
@@ -317,6 +325,8 @@ def token_issued(request_: Any, row: Mapping[str, Any]) -> None:
             TOKEN,
             True,
             request_key(),
+            # What to check if no call follows (shown once the trace waited in vain).
+            fix=if_no_call_arrives(request_.client, row["resource"]),
             details={
                 "client_authentication": getattr(request_, "auth_method", None),
                 "scope": row["scope"],
@@ -358,8 +368,6 @@ def call_succeeded(token: PresentedToken, presented_at: str) -> None:
 
 def call_refused(token: PresentedToken, presented_at: str, needed: list[str] | None = None) -> None:
     """Note why a known token was refused at ``presented_at``."""
-    from plugin.oauth.resources import resource_name
-
     issued_for = resource_name(token.resource)
     now = utcnow()
     if token.resource != (None if _where(presented_at).startswith("/api") else presented_at):
@@ -420,3 +428,15 @@ def call_refused(token: PresentedToken, presented_at: str, needed: list[str] | N
             },
         )
     )
+
+
+@refused_at_resource.connect
+def _on_token_refused(
+    token: PresentedToken, presented_at: str, needed: list[str] | None = None, **_: Any
+) -> None:
+    call_refused(token, presented_at, needed)
+
+
+@accepted_at_resource.connect
+def _on_token_accepted(token: PresentedToken, presented_at: str, **_: Any) -> None:
+    call_succeeded(token, presented_at)

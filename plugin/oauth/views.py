@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +32,7 @@ from plugin.config import text_setting
 from plugin.database import commit, discard_work
 from plugin.extensions import csrf, limiter
 from plugin.hosts import is_loopback_http
+from plugin.oauth import traces
 from plugin.oauth.consent import asks_every_time, describe_origin
 from plugin.oauth.registration import (
     RegistrationError,
@@ -69,16 +77,26 @@ def authorize() -> ResponseReturnValue:
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return _authorization_error(error)
+    silent = _prompt_none()
+    if silent is not None and not silent:
+        return _refuse(grant, user, InvalidRequestError("prompt=none goes with no other value."))
     if user is None:
+        if silent:
+            return _refuse(grant, user, LoginRequiredError())
         # Log in (or sign up from there) and come back to this very request.
         return redirect(url_for("accounts.login", next=request.full_path))
     if current_app.config["REQUIRE_VERIFIED_EMAIL"] and user.email_verified_at is None:
+        if silent:
+            return _refuse(grant, user, InteractionRequiredError())
         # The consent waits for a verified address; the verification link comes back here.
         return redirect(url_for("account_email.verification_needed", next=request.full_path))
     client = grant.client
     scope = grant.request.scope or ""
     allowed_before = consent_covers(user, client, scope)
-    if request.method == "GET" and (not allowed_before or asks_every_time(grant.redirect_uri)):
+    needs_page = not allowed_before or asks_every_time(grant.redirect_uri)
+    if request.method == "GET" and needs_page and silent:
+        return _refuse(grant, user, ConsentRequiredError())
+    if request.method == "GET" and needs_page:
         page = current_app.make_response(
             render_template(
                 "oauth/consent.html",
@@ -100,6 +118,23 @@ def authorize() -> ResponseReturnValue:
     # The consent and the code it produced are saved together, or neither is.
     commit()
     return response
+
+
+def _prompt_none() -> bool | None:
+    """Whether the client asked for no page at all (OpenID Connect ``prompt=none``): True,
+    False when ``none`` comes with other values (a malformed request), None when not asked."""
+    values = request.args.get("prompt", "").split()
+    if "none" not in values:
+        return None
+    return values == ["none"]
+
+
+def _refuse(grant: Any, user: Any, error: OAuth2Error) -> ResponseReturnValue:
+    """Answer the client at its checked redirect URI instead of showing a page."""
+    error.redirect_uri = grant.redirect_uri
+    error.state = grant.request.payload.state
+    traces.authorization_refused(error, user)
+    return _authorization_error(error)
 
 
 def allow_form_redirect(page: Response, redirect_uri: str | None) -> Response:

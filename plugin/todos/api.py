@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import abort
 
+from plugin.api.context import caller_region
 from plugin.api.operations import ApiBlueprint, ExamplePrompts, OperationUi, api_operation
-from plugin.chatgpt.context import chatgpt_context
 from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
 from plugin.database import commit
@@ -183,4 +183,4 @@ def delete_todo(todo_id: int) -> tuple[dict[str, Any], int]:
     tags=("account",),
 )
 def get_me() -> dict[str, Any]:
-    return {**services.profile(current_token.user_id), "region": chatgpt_context().subdivision}
+    return {**services.profile(current_token.user_id), "region": caller_region()}

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, encode_cbor
 
-from tests.helpers import csrf_token_from
+from tests.helpers import PASSWORD, csrf_token_from
 
 USER_PRESENT = 0x01
 USER_VERIFIED = 0x04
@@ -150,8 +150,10 @@ class PasskeyActions:
         headers = {"X-CSRFToken": token if token is not None else self.csrf(page)}
         return self.client.post(path, json=body, headers=headers)
 
-    def add_options(self, name: str = "", token: str | None = None):
-        return self.post("/account/passkeys/options", {"name": name}, token, page="/account")
+    def add_options(self, name: str = "", token: str | None = None, password: str = PASSWORD):
+        """Ask to add a passkey, typing the account's password as the form asks."""
+        body = {"name": name, "password": password}
+        return self.post("/account/passkeys/options", body, token, page="/account")
 
     def add(self, passkey: SoftPasskey, name: str = "Laptop", **answer: Any):
         token = self.csrf("/account")

@@ -94,3 +94,25 @@ def test_an_expired_login_form_comes_back_with_the_install(app, user):
     assert "This form has expired" in html
     assert 'name="next" type="hidden" value="/oauth/authorize?client_id=abc"' in html
     assert f'value="{user.email}"' in html
+
+
+def test_wl17_a_known_browser_behind_the_attackers_address_still_gets_in(app, user):
+    owner = _client(app, "10.6.0.1")
+    assert _login(owner, user.email, PASSWORD).status_code == 303  # a known browser now
+    attacker = _client(app, "10.6.0.1")  # the same address: one NAT, one office
+    statuses = [_login(attacker, user.email).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    # The per-account limits (pair and account) spare the owner's browser...
+    assert _login(owner, user.email, PASSWORD).status_code == 303
+    # ...while a browser the account never signed in from stays locked.
+    assert _login(_client(app, "10.6.0.1"), user.email, PASSWORD).status_code == 429
+
+
+def test_wl17_the_address_limit_still_holds_for_a_known_browser(app, user):
+    app.config["LOGIN_RATE_LIMIT"] = "4 per minute"
+    owner = _client(app, "10.7.0.1")
+    assert _login(owner, user.email, PASSWORD).status_code == 303
+    for i in range(4):
+        _login(_client(app, "10.7.0.1"), f"someone{i}@example.com")
+    # Guessing at many accounts from one address is not a per-account limit.
+    assert _login(owner, user.email, WRONG).status_code == 429

@@ -334,3 +334,26 @@ def test_deleting_the_account_deletes_its_passkeys_and_challenges(app, client, a
     with app.app_context():
         for model in (Passkey, PasskeyChallenge):
             assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+
+
+def test_adding_a_passkey_asks_for_the_password_as_removing_does(app, client, auth, user, passkeys):
+    assert auth.login(user.email).status_code == 303
+    page = client.get("/account").get_data(as_text=True)
+    assert "Your password, to add a passkey" in page
+
+    # A borrowed session alone cannot plant a passkey that outlives it.
+    for typed in ("", "not the password"):
+        refused = passkeys.add_options("Planted", password=typed)
+        assert _refusal(refused, 403) == "Your password is not correct."
+        assert refused.get_json()["field"] == "password"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PasskeyChallenge)) == 0
+    assert passkeys.add(SoftPasskey()).status_code == 200
+    assert len(_passkey_rows(app)) == 1
+
+
+def test_wrong_passwords_while_adding_a_passkey_are_limited(app, client, auth, user, passkeys):
+    app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    assert auth.login(user.email).status_code == 303
+    statuses = [passkeys.add_options(password="wrong").status_code for _ in range(3)]
+    assert statuses == [403, 403, 429]

@@ -410,3 +410,13 @@ def test_two_removals_at_once_leave_one_passkey(app, client, key, passkeys, roun
     statuses = post_at_once(posts)
     assert sorted(statuses) == [200, 303]  # one removed, the other refused as the last one
     assert _count(app, Passkey) == 1
+
+
+def test_adding_another_passkey_needs_a_recent_passkey_sign_in(app, client, key, passkeys):
+    assert passkeys.add(SoftPasskey(), "Second").status_code == 200  # just signed in
+    _signed_in_minutes_ago(app, 30)
+    stale = passkeys.add_options("Third", password="")
+    assert stale.status_code == 403
+    assert stale.get_json()["error_description"] == SIGN_IN_AGAIN
+    assert passkeys.sign_in(key).status_code == 200
+    assert passkeys.add(SoftPasskey(), "Third").status_code == 200

@@ -119,9 +119,8 @@ def mixed_up_discovery(provider):
     server.server_close()
 
 
-def test_id_token_from_another_issuer_is_refused(database_url, provider, mixed_up_discovery):
-    config = base_config(database_url) | provider.settings(DISCOVERY_URL=mixed_up_discovery)
-    app = create_app(config)
+def test_id_token_from_another_issuer_is_refused(other_app, provider, mixed_up_discovery):
+    app = other_app(**provider.settings(DISCOVERY_URL=mixed_up_discovery))
     client = app.test_client()
     callback = sign_in_at(start(client).headers["Location"], "alice")
     # Without the iss beside the code, the ID token's own iss is what gives it away.
@@ -148,9 +147,8 @@ def silent_provider():
     listener.close()
 
 
-def test_a_provider_that_does_not_answer_costs_seconds(database_url, provider, silent_provider):
-    config = base_config(database_url) | provider.settings(DISCOVERY_URL=silent_provider)
-    app = create_app(config | {"UPSTREAM_TIMEOUT": 1})
+def test_a_provider_that_does_not_answer_costs_seconds(other_app, provider, silent_provider):
+    app = other_app(**provider.settings(DISCOVERY_URL=silent_provider), UPSTREAM_TIMEOUT=1)
     client = app.test_client()
     began = time.monotonic()
     response = start(client)
@@ -171,8 +169,8 @@ def test_cancelled_at_the_provider(client):
 
 
 @pytest.mark.parametrize("domains", ["example.org"])
-def test_domain_not_allowed(database_url, provider, domains):
-    app = create_app(base_config(database_url) | provider.settings(ALLOWED_DOMAINS=domains))
+def test_domain_not_allowed(other_app, provider, domains):
+    app = other_app(**provider.settings(ALLOWED_DOMAINS=domains))
     client = app.test_client()
     refused = come_back(client, sign_in_at(start(client).headers["Location"], "alice"))
     assert refused.status_code == 403
@@ -181,10 +179,8 @@ def test_domain_not_allowed(database_url, provider, domains):
     assert allowed.status_code == 303 and allowed.headers["Location"] == NEXT
 
 
-def test_upstream_only_closes_local_sign_in(database_url, provider, user):
-    app = create_app(
-        base_config(database_url) | provider.settings() | {"SIGN_IN_METHODS": "upstream"}
-    )
+def test_upstream_only_closes_local_sign_in(other_app, provider, user):
+    app = other_app(**provider.settings(), SIGN_IN_METHODS="upstream")
     client = app.test_client()
     page = client.get(f"/login?next={quote(NEXT, safe='')}").get_data(as_text=True)
     assert "Continue with Test ID" in page and 'name="password"' not in page

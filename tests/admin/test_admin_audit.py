@@ -71,7 +71,7 @@ def test_bad_filters_are_form_errors(admin, seeded):
 
 
 def test_older_pages_follow_the_newest(app, admin, seeded, monkeypatch):
-    import plugin.admin.audit_log as page
+    import plugin.admin.audit as page
 
     monkeypatch.setattr(page, "PER_PAGE", 2)
     html = admin.get("/admin/audit?event=client.").get_data(as_text=True)

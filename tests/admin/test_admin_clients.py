@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from plugin.audit.models import AuditEvent
@@ -349,4 +350,15 @@ def test_in03_a_client_name_or_uri_with_a_control_character_is_a_form_error(app,
     response = create(forms, uris=f"{REDIRECT_URI}\r\n{NEW_URI}\x0b")
     assert response.status_code == 400
     assert "Remove the control character U+000B" in response.get_data(as_text=True)
+    assert events(app, "client.created") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "uris"),
+    [("Chat\u202eGPT", REDIRECT_URI), ("Team", "https://chatgpt.com\u200b/aip/g-1/oauth/callback")],
+)
+def test_oa32_the_new_client_form_refuses_format_characters(app, forms, name, uris):
+    response = create(forms, name=name, uris=uris)
+    assert response.status_code == 400
+    assert "invisible formatting character" in response.get_data(as_text=True)
     assert events(app, "client.created") == []

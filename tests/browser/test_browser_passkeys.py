@@ -56,6 +56,11 @@ def _sign_up_and_add_a_passkey(page, base: str, name: str) -> None:
     section = page.locator("section", has=page.get_by_role("heading", name="Passkeys"))
     expect(section.get_by_text("You have no passkeys yet.")).to_be_visible()
     page.get_by_label("Name for this passkey").fill(name)
+    # Asked again, as removing asks: a wrong password is shown beside its field.
+    page.get_by_label("Your password, to add a passkey").fill("not the password")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(section.get_by_text("Your password is not correct.")).to_be_visible()
+    page.get_by_label("Your password, to add a passkey").fill(PASSWORD)
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text(f"Passkey “{name}” added.")).to_be_visible()
     expect(section.get_by_text(name, exact=True)).to_be_visible()

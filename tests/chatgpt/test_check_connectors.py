@@ -44,7 +44,7 @@ def test_a_healthy_deployment_passes_every_step(app, runner, serve):
 
 
 def test_the_probes_leave_no_connection_trace(app, runner, serve):
-    from plugin.connections.services import query_traces
+    from plugin.connections.queries import query_traces
 
     run_check(runner, serve().url)
     with app.app_context():

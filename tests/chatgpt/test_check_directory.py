@@ -182,10 +182,8 @@ def test_a_tool_without_a_justification_fails(app, runner, reviewer):
     assert "one-line justification" in message and "annotations=" in message
 
 
-def test_mcp_turned_off_fails(app_config, runner):
-    from plugin import create_app
-
-    app = create_app({**app_config, "MCP_ENABLED": False})
+def test_mcp_turned_off_fails(other_app):
+    app = other_app(MCP_ENABLED=False)
     code, report = check(app.test_cli_runner())
     assert code == 1
     assert "MCP_ENABLED=true" in errors(report)["directory.mcp"]

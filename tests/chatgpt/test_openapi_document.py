@@ -92,9 +92,8 @@ def test_inputs_and_answers_are_documented_from_the_schemas(client):
     }
 
 
-def test_a_new_view_is_documented_by_declaring_it(app_config):
+def test_a_new_view_is_documented_by_declaring_it(other_app):
     """What docs/extending.md promises: a view, a schema and a scope are enough."""
-    from plugin import create_app
     from plugin.api.operations import ApiBlueprint, api_operation
 
     class GreetingSchema(Schema):
@@ -109,7 +108,7 @@ def test_a_new_view_is_documented_by_declaring_it(app_config):
     def greeting():
         return {"text": "hello"}
 
-    app = create_app(app_config)
+    app = other_app()
     app.register_blueprint(bp)
     document = app.test_client().get("/openapi.json").get_json()
     operation = document["paths"]["/api/greeting"]["get"]

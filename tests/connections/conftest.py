@@ -12,7 +12,7 @@ __all__ = ["exchange", "get_code", "signed_in", "tokens"]
 @pytest.fixture
 def traces(app):
     """Every stored trace as ``trace_as_dict`` gives it, newest first."""
-    from plugin.connections.services import query_traces, trace_as_dict
+    from plugin.connections.queries import query_traces, trace_as_dict
 
     def read() -> list[dict]:
         with app.app_context():

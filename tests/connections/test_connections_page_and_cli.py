@@ -40,7 +40,7 @@ def test_the_page_lists_a_failed_attempt_with_its_step_and_fix(app, oauth_client
     assert f'href="/admin/connections?client={oauth_client.client_id}"' in client_page
     assert "1 failed" in client_page
     # The trace page shows the steps and what broke.
-    from plugin.connections.services import query_traces
+    from plugin.connections.queries import query_traces
 
     with app.app_context():
         trace_id = query_traces()[0].id
@@ -95,3 +95,33 @@ def test_tail_as_json_and_filters(app, runner, oauth_client):
     assert runner.invoke(
         args=["connections", "tail", "--failed", "--person", "zzz"]
     ).output.strip() == ("No failed connections.")
+
+
+def test_tail_shows_control_characters_in_a_client_name_instead_of_obeying_them(
+    app, runner, oauth_client
+):
+    from plugin.connections.models import ConnectionTrace
+    from plugin.extensions import db
+
+    fail_an_install(app.test_client(), oauth_client)
+    with app.app_context():
+        db.session.execute(
+            db.update(ConnectionTrace).values(client_name="Chat\x1b[2J\x1b]0;pwned\x07GPT")
+        )
+        db.session.commit()
+    result = runner.invoke(args=["connections", "tail"])
+    assert result.exit_code == 0, result.output
+    for raw in ("\x1b", "\x07"):
+        assert raw not in result.output
+    assert "Chat\\x1b[2J\\x1b]0;pwned\\x07GPT" in result.output
+
+
+def test_tail_shows_attacker_chosen_text_escaped(app, runner):
+    forged = "abc\n✔ #999 2026-01-01 00:00:00 UTC  connected  ChatGPT\x1b[2J\x1b]0;owned\x07"
+    http = app.test_client()
+    http.get("/oauth/authorize", query_string={"response_type": "code", "client_id": forged})
+    result = runner.invoke(args=["connections", "tail"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert not any(line.startswith("✔ #999") for line in result.output.splitlines())
+    assert "abc\\n✔ #999" in result.output and "\\x1b[2J" in result.output

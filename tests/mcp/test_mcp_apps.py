@@ -120,10 +120,11 @@ def test_the_ui_is_rendered_once_and_marked_cacheable(app, mcp, era, monkeypatch
 
 
 def test_an_unknown_resource_is_a_protocol_error(mcp):
-    answer = mcp.request("resources/read", {"uri": "ui://app/000000000000/todos/ui/nope.html"})
-    body = answer.get_json()
+    uri = "ui://app/000000000000/todos/ui/nope.html"
+    body = mcp.request("resources/read", {"uri": uri}).get_json()
     assert body["error"]["code"] == -32602
     assert "Unknown resource" in body["error"]["message"]
+    assert body["error"]["data"] == {"uri": uri}
 
 
 def test_resources_need_a_valid_token_but_no_scope(app, client, user, oauth_client, era):

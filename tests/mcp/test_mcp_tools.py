@@ -43,6 +43,34 @@ def test_every_operation_is_a_tool_described_by_its_declaration(app, mcp):
             assert tool["_meta"]["securitySchemes"] == [{"type": "oauth2", "scopes": scopes}]
 
 
+def _schemas_within(schema):
+    yield schema
+    for key in ("properties", "$defs"):
+        for value in schema.get(key, {}).values():
+            yield from _schemas_within(value)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from _schemas_within(schema[key])
+    for key in ("allOf", "anyOf", "oneOf"):
+        for value in schema.get(key, []):
+            yield from _schemas_within(value)
+
+
+def test_tool_schemas_are_portable_single_type_json_schema(mcp):
+    """What the MCP Inspector's portability check asks: one ``type`` per schema (nullable as
+    ``anyOf``), and no empty schema that constrains nothing."""
+    nullable = 0
+    for name, tool in mcp.tools().items():
+        for key in ("inputSchema", "outputSchema"):
+            for schema in _schemas_within(tool.get(key) or {}):
+                assert not isinstance(schema.get("type"), list), (name, key, schema)
+                assert schema != {}, (name, key)
+                branches = schema.get("anyOf", [])
+                nullable += {"type": "null"} in branches
+                jsonschema.Draft202012Validator.check_schema(schema)
+    assert nullable  # the sample has nullable fields (due_date), so the rule was exercised
+
+
 def test_a_todo_goes_through_create_list_update_and_a_confirmed_delete(app, mcp, auth, user):
     tools = mcp.tools()
     created = mcp.call("createTodo", {"title": "Buy milk", "notes": "2 litres"})

@@ -209,3 +209,59 @@ def desktop_authorize_query(
         }
     )
     return query, verifier
+
+
+class DrippingHost:
+    """A host that accepts, reads the request, then sends one header byte a second and never
+    finishes; it notes how many connections are open at once and how long each lasted."""
+
+    def __init__(self, give_up_after: float = 30.0) -> None:
+        import socket
+
+        self.give_up_after = give_up_after
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.open_now = 0
+        self.most_open = 0
+        self.durations: list[float] = []
+        self.stopped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: Any) -> None:
+        import select
+
+        started = time.monotonic()
+        with self.lock:
+            self.open_now += 1
+            self.most_open = max(self.most_open, self.open_now)
+        try:
+            connection.recv(4096)  # the request
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            while time.monotonic() - started < self.give_up_after and not self.stopped.is_set():
+                readable, _, _ = select.select([connection], [], [], 1.0)
+                if readable and not connection.recv(1024):
+                    break  # the fetcher hung up
+                connection.sendall(b"x")
+        except OSError:
+            pass
+        finally:
+            connection.close()
+            with self.lock:
+                self.open_now -= 1
+                self.durations.append(time.monotonic() - started)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.listener.close()

@@ -29,16 +29,50 @@ def test_a_valid_token_is_accepted(client, token):
     assert get_me(client, token).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "header", ["", "Bearer", "Bearer ", "Basic abc", "Bearer nope", "bearer x y"]
-)
-def test_oa27_missing_or_malformed_tokens_are_401(client, header):
-    response = client.get("/api/me", headers={"Authorization": header} if header else {})
-    assert_invalid_token(response)
+def assert_no_token(response) -> None:
+    """RFC 6750 §3.1: a request without a token gets the challenge and no error code."""
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer ") and "resource_metadata=" in challenge
+    assert "error=" not in challenge, challenge
+    assert response.json["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize("header", ["Bearer nope", "bearer x y"])
+def test_oa27_malformed_tokens_are_401_invalid_token(client, header):
+    assert_invalid_token(client.get("/api/me", headers={"Authorization": header}))
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic abc"])
+def test_oa27_a_missing_token_gets_a_challenge_without_an_error_code(client, header):
+    assert_no_token(client.get("/api/me", headers={"Authorization": header} if header else {}))
 
 
 def test_oa19_tokens_in_the_query_string_are_ignored(client, token):
-    assert_invalid_token(client.get(f"/api/me?access_token={token}"))
+    assert_no_token(client.get(f"/api/me?access_token={token}"))
+
+
+def test_oa27_mcp_answers_a_missing_token_without_an_error_code(client):
+    response = client.post(
+        "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        headers={"Accept": "application/json, text/event-stream"},
+    )
+    assert_no_token(response)
+
+
+def test_successful_answers_carry_no_retry_after(client, token, oauth_client):
+    answer = get_me(client, token)
+    assert answer.status_code == 200
+    assert "X-RateLimit-Limit" in answer.headers  # the limiter did see it
+    assert "Retry-After" not in answer.headers
+
+
+def test_a_refusal_for_too_many_calls_keeps_retry_after(app, client, token):
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    statuses = [get_me(client, token).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert int(get_me(client, token).headers["Retry-After"]) > 0
 
 
 def test_oa27_expired_and_revoked_tokens_are_401(app, client, token):

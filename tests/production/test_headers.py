@@ -9,9 +9,7 @@ import pytest
 from flask import url_for
 from werkzeug.routing import IntegerConverter
 
-from plugin import create_app
 from plugin.api.operations import operations
-from plugin.extensions import db
 from plugin.paths import is_path
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -94,21 +92,6 @@ def test_https_behind_the_proxy_gets_hsts_and_secure_cookies(client):
         assert "; Secure" in cookie
         assert "HttpOnly" in cookie
         assert "SameSite=Lax" in cookie
-
-
-@pytest.fixture
-def other_app(app_config):
-    """Build an app with different settings; its engine is closed afterwards."""
-    apps = []
-
-    def build(**settings):
-        apps.append(create_app({**app_config, **settings}))
-        return apps[-1]
-
-    yield build
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def test_forwarded_headers_are_ignored_without_a_trusted_proxy(other_app):

@@ -137,9 +137,10 @@ def test_start_up_warns_once_about_each_thing_that_will_not_work(instance_path):
     lines = start_and_stop(settings, instance_path)
     assert not any("Traceback" in line for line in lines), lines
     warnings = warnings_in(lines)
-    assert len(warnings) == 3, warnings
-    base_url, database, redis = warnings
+    assert len(warnings) == 4, warnings
+    base_url, mail, database, redis = warnings
     assert base_url.startswith("PLUGIN_BASE_URL is not set: ")
+    assert mail.startswith("MAIL_URL is not set: reset links")
     assert database.startswith("Cannot use the database (connection failed: ")
     assert database.endswith("Until then pages and API calls answer 503.")
     assert redis.startswith("Redis at 127.0.0.1:")
@@ -158,11 +159,17 @@ def test_start_up_warns_about_an_http_base_url_and_a_database_without_tables(ins
     assert warnings == [
         "PLUGIN_BASE_URL is plain http (http://plugin.example.com): ChatGPT accepts only https "
         "and cookies go out without Secure; set it to the public https origin.",
+        "MAIL_URL is not set: reset links, verification links and address changes are "
+        "written to the log and the admin outbox, not sent; set it to your SMTP server.",
         "The database has no tables yet: run `flask --app plugin db upgrade` first. "
         "Until then pages and API calls answer 503.",
     ]
 
 
 def test_start_up_with_good_settings_warns_about_nothing(server_env, instance_path):
-    settings = {**server_env, "PLUGIN_BASE_URL": "https://plugin.example.com"}
+    settings = {
+        **server_env,
+        "PLUGIN_BASE_URL": "https://plugin.example.com",
+        "MAIL_URL": "smtp://mailer:secret@mail.example.com:587",
+    }
     assert warnings_in(start_and_stop(settings, instance_path)) == []

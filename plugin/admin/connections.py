@@ -7,10 +7,10 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from plugin.accounts.sessions import admin_required
-from plugin.admin.common import bp, query_int
+from plugin.admin.common import NewestFirst, active_filters, bp, newest_first
 from plugin.admin.forms import ConnectionFilterForm
 from plugin.connections.models import ConnectionTrace
-from plugin.connections.services import query_traces
+from plugin.connections.queries import query_traces
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
 
@@ -21,28 +21,25 @@ PER_PAGE = 50
 @admin_required
 def connections() -> ResponseReturnValue:
     form = ConnectionFilterForm(request.args)
-    before = query_int(request.args.get("before"))
     if not form.validate():
-        return render_template(
-            "admin/connections.html", form=form, traces=[], next_before=None, filters={}
-        ), 400
-    filters = {key: value for key, value in request.args.items() if key in form.data and value}
-    rows = query_traces(
-        client=(form.client.data or "").strip() or None,
-        person=(form.person.data or "").strip() or None,
-        outcome=form.outcome.data or None,
-        before_id=before,
-        limit=PER_PAGE + 1,
+        return _page(form, NewestFirst([]), {}), 400
+    traces = newest_first(
+        lambda before_id, limit: query_traces(
+            client=(form.client.data or "").strip() or None,
+            person=(form.person.data or "").strip() or None,
+            outcome=form.outcome.data or None,
+            before_id=before_id,
+            limit=limit,
+        ),
+        PER_PAGE,
     )
-    next_before = rows[PER_PAGE - 1].id if len(rows) > PER_PAGE else None
-    return render_template(
-        "admin/connections.html",
-        form=form,
-        traces=rows[:PER_PAGE],
-        next_before=next_before,
-        before=before,
-        filters=filters,
-    )
+    return _page(form, traces, active_filters(form))
+
+
+def _page(
+    form: ConnectionFilterForm, traces: NewestFirst[ConnectionTrace], filters: dict[str, str]
+) -> str:
+    return render_template("admin/connections.html", form=form, traces=traces, filters=filters)
 
 
 @bp.get("/connections/<int:trace_id>")
