@@ -120,7 +120,8 @@ def finish(provider: Provider) -> Identity:
     if provider.preset == "apple":
         client.client_secret = apple_client_secret(provider)
     try:
-        token = client.authorize_access_token(claims_options=_claims_options(provider))
+        options = _claims_options(provider, metadata) if provider.is_openid else None
+        token = client.authorize_access_token(claims_options=options)
     except requests.Timeout:
         raise UpstreamError("timeout", "the provider did not answer in time") from None
     except requests.RequestException as problem:
@@ -162,16 +163,20 @@ def _check_response_issuer(metadata: dict[str, Any], sent: str | None) -> None:
         raise UpstreamError("invalid_token", f"the answer comes from {sent[:100]!r}")
 
 
-def _claims_options(provider: Provider) -> dict[str, Any] | None:
-    if provider.preset != "microsoft":
-        return None  # Authlib checks iss against the discovery document's issuer
+def _claims_options(provider: Provider, metadata: dict[str, Any]) -> dict[str, Any]:
+    """What the ID token's ``iss`` and ``aud`` must be. Authlib checks ``aud`` only through
+    ``azp``, so an ID token for another client that names us as its ``azp`` would pass:
+    our client id must be among its audiences (OIDC Core §3.1.3.7, step 3)."""
+    audience = {"essential": True, "values": [provider.client_id]}
+    issuer = str(metadata.get("issuer", ""))
+    if "{tenantid}" not in issuer:
+        return {"iss": {"essential": True, "values": [issuer]}, "aud": audience}
 
+    # Microsoft's multi-tenant issuer: the tenant the token names must be the one it is from.
     def tenant_issuer(claims: Any, value: Any) -> bool:
-        metadata = current_app.extensions[REGISTRY].create_client(provider.name).server_metadata
-        expected = str(metadata.get("issuer", "")).replace("{tenantid}", str(claims.get("tid")))
-        return bool(value) and value == expected
+        return bool(value) and value == issuer.replace("{tenantid}", str(claims.get("tid")))
 
-    return {"iss": {"essential": True, "validate": tenant_issuer}}
+    return {"iss": {"essential": True, "validate": tenant_issuer}, "aud": audience}
 
 
 def _verified(value: Any) -> bool:
