@@ -40,7 +40,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "noemail": {"name": "No Address"},
 }
 # The names the app's providers take in the tests: their callbacks are registered everywhere.
-CALLBACK_NAMES = ("test", "google", "microsoft", "apple")
+CALLBACK_NAMES = ("test", "google", "microsoft", "entra", "fabrikam", "apple")
 
 # Look-alikes of the presets' providers, each an issuer of the same provider process under
 # its own path. What each imitates, and what it cannot, is said where the tests use it.

@@ -63,6 +63,9 @@ def init_client(app: Flask, providers: dict[str, Provider]) -> None:
             kwargs["authorize_url"] = f"{provider.web_url}/login/oauth/authorize"
             kwargs["access_token_url"] = f"{provider.web_url}/login/oauth/access_token"
             kwargs["api_base_url"] = provider.api_url + "/"
+        if provider.preset in ("apple", "github"):
+            # Both take the client's credentials in the token request's form only.
+            kwargs["client_kwargs"]["token_endpoint_auth_method"] = "client_secret_post"  # noqa: S105
         if provider.preset == "apple":
             # Apple answers with a POST to the callback, and only then with the address.
             kwargs["authorize_params"] = {"response_mode": "form_post"}
