@@ -209,14 +209,14 @@ def _github_identity(provider: Provider, client: FlaskOAuth2App, token: dict[str
     if not isinstance(profile, dict) or not isinstance(addresses, list) or "id" not in profile:
         raise UpstreamError("refused", "the API answered something else than a user")
     usable = [a for a in addresses if isinstance(a, dict) and isinstance(a.get("email"), str)]
-    # The primary address if it is verified, else any verified one; else the primary, unverified.
-    chosen = next((a for a in usable if a.get("primary") and a.get("verified") is True), None)
-    chosen = chosen or next((a for a in usable if a.get("verified") is True), None)
-    chosen = chosen or next((a for a in usable if a.get("primary")), None)
-    if chosen is None:
+    # The primary address only, as verified as GitHub says: it is the one the person chose to
+    # be known by. A verified secondary address is never picked for them, since it could
+    # open (or ask to link) an account here they did not mean to use.
+    primary = next((a for a in usable if a.get("primary") is True), None)
+    if primary is None:
         return Identity(provider.name, str(profile["id"]), None, False)
     return Identity(
-        provider.name, str(profile["id"]), chosen["email"], chosen.get("verified") is True
+        provider.name, str(profile["id"]), primary["email"], primary.get("verified") is True
     )
 
 
