@@ -116,6 +116,12 @@ def test_cancelled_at_github(app, client, standin, oauth_client):
     assert upstream_steps(app)[-1][:2] == (False, "cancelled")
     assert standin.token_requests == []
 
+    # Trying again lets the person choose another GitHub account.
+    standin.deny = False
+    fetch(client.get(html.unescape(again[1])).headers["Location"])
+    assert standin.authorizations[-1]["prompt"] == "select_account"
+    assert "prompt" not in standin.authorizations[0]
+
 
 def test_github_refuses_the_code(app, client, standin):
     standin.person = "octocat"

@@ -16,7 +16,10 @@ The provider cannot be Google, Microsoft or Apple; it imitates what our code dep
 
 from __future__ import annotations
 
+import html
+import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from joserfc import jwt
@@ -145,9 +148,15 @@ def test_google_unverified_address_is_refused(app, client, oauth_client):
     client.get(install)
     response = sign_in(client, "google", "mallory", install)
     assert response.status_code == 403
-    assert "Your e-mail address is not verified" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Your e-mail address is not verified" in page
     assert accounts(app) == []
     assert upstream_steps(app)[-1][:2] == (False, "unverified")
+    # "Try Google again" opens Google's account chooser.
+    again = re.search(r'href="([^"]+)"[^>]*>Try Google again', page)
+    assert again
+    authorize = client.get(html.unescape(again[1])).headers["Location"]
+    assert parse_qs(urlsplit(authorize).query)["prompt"] == ["select_account"]
 
 
 def test_microsoft_domain_verified_address_makes_an_account(app, client):

@@ -27,6 +27,7 @@ from plugin.accounts.upstream.providers import Provider
 REGISTRY = "plugin.accounts.upstream.registry"
 PROVIDERS = "plugin.accounts.upstream.providers"
 APPLE_AUDIENCE = "https://appleid.apple.com"
+SELECT_ACCOUNT = ("google", "microsoft", "github")
 
 
 class UpstreamError(Exception):
@@ -99,15 +100,27 @@ def _bounded(call: Any, *args: Any, **kwargs: Any) -> Any:
         raise UpstreamError("unreachable", type(error).__name__) from None
 
 
-def authorization_url(provider: Provider, redirect_uri: str) -> tuple[str, str]:
+def authorization_url(
+    provider: Provider, redirect_uri: str, *, again: bool = False
+) -> tuple[str, str]:
     """The provider's authorization URL and its state; the state's data (nonce, PKCE
-    verifier) is kept in the session by Authlib."""
+    verifier) is kept in the session by Authlib. ``again``: after a refusal, ask the provider
+    to let the person pick another account, or at least sign in afresh."""
     client = _app(provider)
-    if provider.is_openid:
-        _bounded(client.load_server_metadata)
-    found = _bounded(client.create_authorization_url, redirect_uri)
+    metadata = _bounded(client.load_server_metadata) if provider.is_openid else {}
+    extra = {"prompt": retry_prompt(provider, metadata)} if again else {}
+    found = _bounded(client.create_authorization_url, redirect_uri, **extra)
     client.save_authorize_data(redirect_uri=redirect_uri, **found)
     return found["url"], found["state"]
+
+
+def retry_prompt(provider: Provider, metadata: dict[str, Any]) -> str:
+    """``select_account`` where the provider offers an account chooser (Google, Microsoft and
+    GitHub document it; others may list it in their metadata), else ``login``."""
+    offered = metadata.get("prompt_values_supported") or ()
+    if provider.preset in SELECT_ACCOUNT or "select_account" in offered:
+        return "select_account"
+    return "login"
 
 
 def finish(provider: Provider) -> Identity:
