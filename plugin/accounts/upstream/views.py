@@ -166,7 +166,8 @@ def _start(
     try:
         url, state = authorization_url(provider, callback, again=again)
     except UpstreamError as error:
-        return refused(provider, error.cause, next_path, error.detail)
+        linking = intent == "link"
+        return refused(provider, error.cause, next_path, error.detail, linking=linking)
     user = get_current_user()
     session[PENDING] = {
         "state": state,
