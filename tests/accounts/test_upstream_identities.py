@@ -36,16 +36,60 @@ def count(app) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(UpstreamIdentity))
 
 
+def link(client, password: str | None):
+    """Press "Link Test ID" on the account page, with ``password`` if the form asks one."""
+    page = client.get("/account").get_data(as_text=True)
+    assert "Link Test ID" in page
+    data = {"csrf_token": csrf_token_from(page)}
+    if password is not None:
+        data["link-test-password"] = password
+    return client.post("/account/upstream/link/test", data=data)
+
+
+def test_linking_asks_for_the_password_again(app, auth, user):
+    auth.login(user.email)
+    refused = link(auth.client, "not the password")
+    assert refused.status_code == 200
+    assert "Your password is not correct." in refused.get_data(as_text=True)
+    assert link(auth.client, None).status_code == 200
+    started = link(auth.client, PASSWORD)
+    assert started.status_code == 303
+    assert started.headers["Location"].startswith(f"{provider_issuer(app)}/auth?")
+
+
+def provider_issuer(app) -> str:
+    return app.config["UPSTREAM_TEST_DISCOVERY_URL"].removesuffix(
+        "/.well-known/openid-configuration"
+    )
+
+
+def test_an_account_without_password_links_right_after_signing_in(app, client):
+    come_back(client, sign_in_at(client.get("/login/with/test").headers["Location"], "alice"))
+    page = client.get("/account").get_data(as_text=True)
+    assert "no password is asked" in page
+    assert link(client, None).status_code == 303
+
+
+def test_a_refused_link_leads_back_to_the_account(app, auth, user):
+    auth.login(user.email)
+    authorize = link(auth.client, PASSWORD).headers["Location"]
+    refused = come_back(auth.client, sign_in_at(authorize, "mallory"))
+    assert refused.status_code == 403
+    page = refused.get_data(as_text=True)
+    assert "Back to your account" in page and "Try Test ID again" not in page
+    assert count(app) == 0
+
+
 def test_link_from_the_account_page_then_unlink(app, auth, user):
     auth.login(user.email)
     client = auth.client
-    page = client.get("/account").get_data(as_text=True)
-    assert "Link Test ID" in page
-    authorize = client.get("/account/upstream/link/test").headers["Location"]
+    authorize = link(client, PASSWORD).headers["Location"]
     back = come_back(client, sign_in_at(authorize, "alice"))
     assert back.status_code == 303 and back.headers["Location"] == "/account"
     page = client.get("/account").get_data(as_text=True)
     assert "alice@example.com" in page and count(app) == 1
+    # The provider's label, as on the login page, not its name in the settings.
+    assert "Test ID · alice@example.com" in page
 
     exported = client.post("/account/export", data={"csrf_token": csrf_token_from(page)})
     document = json.loads(exported.get_data(as_text=True))
@@ -54,8 +98,10 @@ def test_link_from_the_account_page_then_unlink(app, auth, user):
     with app.app_context():
         identity_id = db.session.scalar(sa.select(UpstreamIdentity.id))
     token = csrf_token_from(page)
-    client.post(f"/account/upstream/{identity_id}/unlink", data={"csrf_token": token})
+    unlinked = client.post(f"/account/upstream/{identity_id}/unlink", data={"csrf_token": token})
     assert count(app) == 0
+    flashed = client.get(unlinked.headers["Location"]).get_data(as_text=True)
+    assert "Test ID (alice@example.com) no longer signs you in." in flashed
 
 
 def test_the_last_way_in_cannot_be_unlinked(app, client):

@@ -67,6 +67,7 @@ def identities(app) -> list[tuple[int, str, str]]:
 
 def test_authorization_request_sends_state_nonce_and_pkce(client):
     query = parse_qs(urlsplit(start(client)).query)
+    assert "prompt" not in query
     assert query["code_challenge_method"] == ["S256"]
     for name in ("state", "nonce", "code_challenge"):
         assert len(query[name][0]) >= 20, name
@@ -99,6 +100,14 @@ def test_unverified_address_makes_no_account(app, client):
     again = button_link(page, "Try Test ID again")
     assert parse_qs(urlsplit(again).query)["next"] == [NEXT]
     assert users(app) == []
+
+    # Trying again asks the provider for a fresh sign-in (it offers no account chooser), so
+    # the person can use another account there.
+    authorize = client.get(again).headers["Location"]
+    assert parse_qs(urlsplit(authorize).query)["prompt"] == ["login"]
+    response = come_back(client, sign_in_at(authorize, "alice"))
+    assert response.status_code == 303 and response.headers["Location"] == NEXT
+    assert [user.email for user in users(app)] == ["alice@example.com"]
 
 
 def test_unverified_address_never_links_an_existing_account(app, client, user):

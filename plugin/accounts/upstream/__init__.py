@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from plugin.accounts.forms import ConfirmForm
 from plugin.accounts.hooks import add_account_panel, add_exporter
 from plugin.accounts.models import User
 from plugin.accounts.pages import next_target
+from plugin.accounts.reauth import reauthentication_for
 from plugin.accounts.upstream import identities, views
 from plugin.accounts.upstream.client import configured_providers, init_client
-from plugin.accounts.upstream.providers import load_providers
+from plugin.accounts.upstream.providers import label_of, load_providers
 from plugin.config import ConfigError
 
 # The pages and form posts of local sign-in, closed when SIGN_IN_METHODS is upstream.
@@ -72,9 +73,13 @@ def _upstream_only() -> ResponseReturnValue | None:
 
 
 def _panel(user: User) -> str:
+    rows = identities.list_identities(user)
+    configured = configured_providers()
+    offered = _offered()
     return render_template(
         "accounts/_upstream_identities.html",
-        identities=identities.list_identities(user),
-        providers=_offered(),
+        identities=[(row, label_of(configured, row.provider)) for row in rows],
+        providers=[(provider, views.link_form(provider.name)) for provider in offered],
+        reauth=reauthentication_for(user, url_for("accounts.account")),
         form=ConfirmForm(),
     )

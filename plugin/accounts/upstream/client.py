@@ -27,6 +27,7 @@ from plugin.accounts.upstream.providers import Provider
 REGISTRY = "plugin.accounts.upstream.registry"
 PROVIDERS = "plugin.accounts.upstream.providers"
 APPLE_AUDIENCE = "https://appleid.apple.com"
+SELECT_ACCOUNT = ("google", "microsoft", "github")
 
 
 class UpstreamError(Exception):
@@ -63,6 +64,9 @@ def init_client(app: Flask, providers: dict[str, Provider]) -> None:
             kwargs["authorize_url"] = f"{provider.web_url}/login/oauth/authorize"
             kwargs["access_token_url"] = f"{provider.web_url}/login/oauth/access_token"
             kwargs["api_base_url"] = provider.api_url + "/"
+        if provider.preset in ("apple", "github"):
+            # Both take the client's credentials in the token request's form only.
+            kwargs["client_kwargs"]["token_endpoint_auth_method"] = "client_secret_post"  # noqa: S105
         if provider.preset == "apple":
             # Apple answers with a POST to the callback, and only then with the address.
             kwargs["authorize_params"] = {"response_mode": "form_post"}
@@ -96,15 +100,27 @@ def _bounded(call: Any, *args: Any, **kwargs: Any) -> Any:
         raise UpstreamError("unreachable", type(error).__name__) from None
 
 
-def authorization_url(provider: Provider, redirect_uri: str) -> tuple[str, str]:
+def authorization_url(
+    provider: Provider, redirect_uri: str, *, again: bool = False
+) -> tuple[str, str]:
     """The provider's authorization URL and its state; the state's data (nonce, PKCE
-    verifier) is kept in the session by Authlib."""
+    verifier) is kept in the session by Authlib. ``again``: after a refusal, ask the provider
+    to let the person pick another account, or at least sign in afresh."""
     client = _app(provider)
-    if provider.is_openid:
-        _bounded(client.load_server_metadata)
-    found = _bounded(client.create_authorization_url, redirect_uri)
+    metadata = _bounded(client.load_server_metadata) if provider.is_openid else {}
+    extra = {"prompt": retry_prompt(provider, metadata)} if again else {}
+    found = _bounded(client.create_authorization_url, redirect_uri, **extra)
     client.save_authorize_data(redirect_uri=redirect_uri, **found)
     return found["url"], found["state"]
+
+
+def retry_prompt(provider: Provider, metadata: dict[str, Any]) -> str:
+    """``select_account`` where the provider offers an account chooser (Google, Microsoft and
+    GitHub document it; others may list it in their metadata), else ``login``."""
+    offered = metadata.get("prompt_values_supported") or ()
+    if provider.preset in SELECT_ACCOUNT or "select_account" in offered:
+        return "select_account"
+    return "login"
 
 
 def finish(provider: Provider) -> Identity:
@@ -120,7 +136,8 @@ def finish(provider: Provider) -> Identity:
     if provider.preset == "apple":
         client.client_secret = apple_client_secret(provider)
     try:
-        token = client.authorize_access_token(claims_options=_claims_options(provider))
+        options = _claims_options(provider, metadata) if provider.is_openid else None
+        token = client.authorize_access_token(claims_options=options)
     except requests.Timeout:
         raise UpstreamError("timeout", "the provider did not answer in time") from None
     except requests.RequestException as problem:
@@ -162,16 +179,20 @@ def _check_response_issuer(metadata: dict[str, Any], sent: str | None) -> None:
         raise UpstreamError("invalid_token", f"the answer comes from {sent[:100]!r}")
 
 
-def _claims_options(provider: Provider) -> dict[str, Any] | None:
-    if provider.preset != "microsoft":
-        return None  # Authlib checks iss against the discovery document's issuer
+def _claims_options(provider: Provider, metadata: dict[str, Any]) -> dict[str, Any]:
+    """What the ID token's ``iss`` and ``aud`` must be. Authlib checks ``aud`` only through
+    ``azp``, so an ID token for another client that names us as its ``azp`` would pass:
+    our client id must be among its audiences (OIDC Core §3.1.3.7, step 3)."""
+    audience = {"essential": True, "values": [provider.client_id]}
+    issuer = str(metadata.get("issuer", ""))
+    if "{tenantid}" not in issuer:
+        return {"iss": {"essential": True, "values": [issuer]}, "aud": audience}
 
+    # Microsoft's multi-tenant issuer: the tenant the token names must be the one it is from.
     def tenant_issuer(claims: Any, value: Any) -> bool:
-        metadata = current_app.extensions[REGISTRY].create_client(provider.name).server_metadata
-        expected = str(metadata.get("issuer", "")).replace("{tenantid}", str(claims.get("tid")))
-        return bool(value) and value == expected
+        return bool(value) and value == issuer.replace("{tenantid}", str(claims.get("tid")))
 
-    return {"iss": {"essential": True, "validate": tenant_issuer}}
+    return {"iss": {"essential": True, "validate": tenant_issuer}, "aud": audience}
 
 
 def _verified(value: Any) -> bool:
@@ -201,14 +222,14 @@ def _github_identity(provider: Provider, client: FlaskOAuth2App, token: dict[str
     if not isinstance(profile, dict) or not isinstance(addresses, list) or "id" not in profile:
         raise UpstreamError("refused", "the API answered something else than a user")
     usable = [a for a in addresses if isinstance(a, dict) and isinstance(a.get("email"), str)]
-    # The primary address if it is verified, else any verified one; else the primary, unverified.
-    chosen = next((a for a in usable if a.get("primary") and a.get("verified") is True), None)
-    chosen = chosen or next((a for a in usable if a.get("verified") is True), None)
-    chosen = chosen or next((a for a in usable if a.get("primary")), None)
-    if chosen is None:
+    # The primary address only, as verified as GitHub says: it is the one the person chose to
+    # be known by. A verified secondary address is never picked for them, since it could
+    # open (or ask to link) an account here they did not mean to use.
+    primary = next((a for a in usable if a.get("primary") is True), None)
+    if primary is None:
         return Identity(provider.name, str(profile["id"]), None, False)
     return Identity(
-        provider.name, str(profile["id"]), chosen["email"], chosen.get("verified") is True
+        provider.name, str(profile["id"]), primary["email"], primary.get("verified") is True
     )
 
 

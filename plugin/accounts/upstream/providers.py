@@ -151,6 +151,12 @@ def _key_file(variable: str, path: str) -> str:
     return text
 
 
+def label_of(providers: Mapping[str, Provider], name: str) -> str:
+    """What people call provider ``name``: its label, or its name once it is no longer set."""
+    provider = providers.get(name)
+    return provider.label if provider is not None else LABELS.get(name, name.capitalize())
+
+
 def load_providers(config: Mapping[str, Any]) -> dict[str, Provider]:
     """Every provider ``UPSTREAM_PROVIDERS`` names, in its order."""
     names = str(config.get("UPSTREAM_PROVIDERS") or "").lower().replace(",", " ").split()

@@ -17,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -31,6 +32,7 @@ from werkzeug.wrappers import Response
 from plugin.accounts.forms import ConfirmForm
 from plugin.accounts.models import User
 from plugin.accounts.pages import next_target, see_other
+from plugin.accounts.reauth import reauthentication_problem
 from plugin.accounts.services import AccountError, authenticate, create_user, get_user_by_email
 from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_at
 from plugin.accounts.signin import sign_in
@@ -42,6 +44,7 @@ from plugin.accounts.upstream.client import (
     configured_providers,
     finish,
 )
+from plugin.accounts.upstream.forms import LinkProviderForm
 from plugin.accounts.upstream.identities import (
     find_identity,
     link_identity,
@@ -49,8 +52,9 @@ from plugin.accounts.upstream.identities import (
     unlink_identity,
     used,
 )
-from plugin.accounts.upstream.providers import Provider
+from plugin.accounts.upstream.providers import Provider, label_of
 from plugin.accounts.upstream.steps import CAUSES, upstream_step
+from plugin.accounts.views import account_page
 from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.database import commit
@@ -90,8 +94,16 @@ def _step(
     )
 
 
-def refused(provider: Provider, cause: str, next_path: str | None, detail: str = "") -> Response:
-    """The page for a sign-in that did not work, with a way back into the same install."""
+def refused(
+    provider: Provider,
+    cause: str,
+    next_path: str | None,
+    detail: str = "",
+    *,
+    linking: bool = False,
+) -> Response:
+    """The page for a sign-in that did not work, with a way back into the same install (or,
+    ``linking`` from the account page, back to it)."""
     _step(provider, next_path, False, cause, detail or cause)
     record("user.upstream_refused", provider=provider.name, cause=cause)
     commit()
@@ -102,6 +114,7 @@ def refused(provider: Provider, cause: str, next_path: str | None, detail: str =
         message=words.message.format(provider=provider.label),
         provider=provider,
         next=next_path,
+        linking=linking,
     )
     return make_response(page, words.status)
 
@@ -111,18 +124,50 @@ def start(name: str) -> ResponseReturnValue:
     return _start(_provider(name), "login", next_target())
 
 
-@bp.get("/account/upstream/link/<name>")
+@bp.get("/login/with/<name>/again")
+def start_again(name: str) -> ResponseReturnValue:
+    """Start once more after a refusal, asking the provider to let the person choose the
+    account (or sign in afresh) rather than answer for the same one at once."""
+    return _start(_provider(name), "login", next_target(), again=True)
+
+
+def link_form(name: str) -> LinkProviderForm:
+    """The account page's form to link provider ``name``, with its errors if it was sent."""
+    sent: tuple[str, LinkProviderForm] | None = g.get("upstream_link_form")
+    if sent is not None and sent[0] == name:
+        return sent[1]
+    return LinkProviderForm(prefix=f"link-{name}", formdata=None)
+
+
+# Linking another way in is a consequential change (WL-13): the person proves again who they
+# are, as for removing a passkey. Refused tries are throttled like a wrong password.
+@bp.post("/account/upstream/link/<name>")
 @login_required
+@password_check_limit("upstream-link-start-ip")
 def start_link(name: str) -> ResponseReturnValue:
-    return _start(_provider(name), "link", url_for("accounts.account"))
+    provider = _provider(name)
+    user = get_current_user()
+    assert user is not None
+    form = LinkProviderForm(prefix=f"link-{name}")
+    if form.validate_on_submit():
+        problem = reauthentication_problem(user, form.password.data)
+        if problem is None:
+            return _start(provider, "link", url_for("accounts.account"))
+        form.password.errors = [*form.password.errors, problem]
+    g.upstream_link_form = (name, form)
+    # 200, the page shown again: password_check_limit counts it as a wrong password.
+    return account_page()
 
 
-def _start(provider: Provider, intent: str, next_path: str | None) -> ResponseReturnValue:
+def _start(
+    provider: Provider, intent: str, next_path: str | None, *, again: bool = False
+) -> ResponseReturnValue:
     callback = url_for("upstream.callback", name=provider.name, _external=True)
     try:
-        url, state = authorization_url(provider, callback)
+        url, state = authorization_url(provider, callback, again=again)
     except UpstreamError as error:
-        return refused(provider, error.cause, next_path, error.detail)
+        linking = intent == "link"
+        return refused(provider, error.cause, next_path, error.detail, linking=linking)
     user = get_current_user()
     session[PENDING] = {
         "state": state,
@@ -148,11 +193,12 @@ def callback(name: str) -> ResponseReturnValue:
     next_path = safe_next(pending.get("next"), "") or None if pending else None
     if pending is None or pending.get("provider") != name or pending.get("state") != state:
         return refused(provider, "state", next_path)
+    linking = pending.get("intent") == "link"
     try:
         identity = finish(provider)
     except UpstreamError as error:
-        return refused(provider, error.cause, next_path, error.detail)
-    if pending.get("intent") == "link":
+        return refused(provider, error.cause, next_path, error.detail, linking=linking)
+    if linking:
         return _link_from_account(provider, identity, pending.get("user_id"))
     return _sign_in(provider, identity, next_path)
 
@@ -198,12 +244,12 @@ def _link_from_account(provider: Provider, identity: Identity, user_id: int | No
         return back
     cause = refusal(provider, identity, linked=False)
     if cause:
-        return refused(provider, cause, None, cause)
+        return refused(provider, cause, None, cause, linking=True)
     try:
         link_identity(user, identity, method="signed in")
     except AccountError:
         db.session.rollback()
-        return refused(provider, "linked_elsewhere", None)
+        return refused(provider, "linked_elsewhere", None, linking=True)
     commit()
     flash(f"You can now sign in with {provider.label} too.", "success")
     return back
@@ -285,5 +331,6 @@ def unlink(identity_id: int) -> ResponseReturnValue:
             flash(str(error), "error")
         else:
             commit()
-            flash(f"{row.provider.capitalize()} ({row.email}) no longer signs you in.", "success")
+            label = label_of(configured_providers(), row.provider)
+            flash(f"{label} ({row.email}) no longer signs you in.", "success")
     return see_other(url_for("accounts.account"))
