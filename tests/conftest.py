@@ -19,27 +19,21 @@ from plugin import create_app
 from plugin.extensions import db, limiter
 from tests.clients.oidc_provider import OidcProvider
 from tests.helpers import (
+    POSTGRES_URL,
     AuthActions,
+    base_config,
     make_oauth_client,
     make_token,
     make_user,
 )
+from tests.oauth.oauth_helpers import allow, authorize_url, callback_params
 
 # The served app and the browser: fixtures shared by several folders.
 pytest_plugins = ("tests.live_fixtures",)
 
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-SECRET_KEY = "test-secret-key-" + "x" * 32
-
 
 def pytest_report_header(config):
     return f"PostgreSQL for the database-parametrised tests: {POSTGRES_URL}"
-
-
-def base_config(database_url: str) -> dict:
-    return {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}
 
 
 def _migrate(url: str) -> None:
@@ -199,3 +193,60 @@ def oidc_provider(node_clients):
     running = OidcProvider(node_clients)
     yield running
     running.stop()
+
+
+# --- an install's browser half and token exchange (oauth and connections tests) ----------
+
+
+@pytest.fixture
+def signed_in(auth, user):
+    assert auth.login(user.email).status_code == 303
+    return auth.client
+
+
+@pytest.fixture
+def get_code(signed_in, oauth_client):
+    """Run the browser half of an install for ``user``; return the code."""
+
+    def run(client=oauth_client, **params) -> str:
+        url = authorize_url(client, **params)
+        first = signed_in.get(url)
+        # Consent is remembered: a repeated install goes straight back to the client.
+        response = first if first.status_code == 302 else allow(signed_in, url)
+        params = callback_params(response)
+        assert "code" in params, params
+        return params["code"]
+
+    return run
+
+
+@pytest.fixture
+def exchange(client, oauth_client):
+    """POST a code to the token endpoint as ChatGPT does (JSON, credentials in the body)."""
+
+    def run(code: str, creds=oauth_client, **extra):
+        body = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": creds.redirect_uri,
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+        }
+        body.update(extra)
+        return client.post("/oauth/token", json={k: v for k, v in body.items() if v is not None})
+
+    return run
+
+
+@pytest.fixture
+def tokens(get_code, exchange) -> dict:
+    response = exchange(get_code())
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+@pytest.fixture
+def admin(app, admin_user, auth):
+    """The test client, signed in as ``admin_user``."""
+    assert auth.login(admin_user.email).status_code == 303
+    return auth.client

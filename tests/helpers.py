@@ -3,6 +3,7 @@ tokens through the same services the app uses."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,10 @@ from werkzeug.serving import make_server
 
 from plugin.extensions import db
 
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SECRET_KEY = "test-secret-key-" + "x" * 32
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "https://chat.openai.com/aip/plugin-0123abcd/oauth/callback"
 
@@ -138,3 +143,7 @@ def serving(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(10)
         server.server_close()
+
+
+def base_config(database_url: str) -> dict:
+    return {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}

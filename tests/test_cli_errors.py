@@ -31,7 +31,7 @@ def unmigrated(app):
 def app_for():
     """Build an app on any database URL; its connections are closed afterwards."""
     from plugin import create_app
-    from tests.conftest import base_config
+    from tests.helpers import base_config
 
     apps = []
 
@@ -66,7 +66,7 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 
 
 def missing_postgres_database() -> str:
-    from tests.conftest import POSTGRES_URL
+    from tests.helpers import POSTGRES_URL
 
     name = "plugin_never_created_" + uuid.uuid4().hex[:8]
     return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.oauth.conftest import basic
+from tests.oauth.oauth_helpers import basic
 
 
 def test_dev_prints_a_working_demo_client_and_keeps_it(app, runner, client, tmp_path):

@@ -20,8 +20,7 @@ from plugin.accounts.models import User
 from plugin.connections.models import TraceStep
 from plugin.extensions import db
 from tests.clients.oidc_provider import sign_in_at
-from tests.conftest import base_config
-from tests.helpers import csrf_token_from
+from tests.helpers import base_config, csrf_token_from
 
 NEXT = "/oauth/authorize?response_type=code&client_id=abc&state=s-1"
 

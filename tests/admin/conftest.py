@@ -19,13 +19,6 @@ def api_me(client):
     return call
 
 
-@pytest.fixture
-def admin(app, admin_user, auth):
-    """The test client, signed in as ``admin_user``."""
-    assert auth.login(admin_user.email).status_code == 303
-    return auth.client
-
-
 class Forms:
     """Post admin forms the way a browser does: token taken from the page the form is on."""
 

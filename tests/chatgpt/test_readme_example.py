@@ -22,8 +22,7 @@ from tests.chatgpt.test_openapi_document import (
     test_every_registered_operation_is_described_for_chatgpt as openapi_describes_every_operation,
 )
 from tests.helpers import make_token
-from tests.mcp.conftest import mcp_url
-from tests.mcp.mcp_helpers import MODERN, Mcp
+from tests.mcp.mcp_helpers import MODERN, Mcp, mcp_url
 from tests.mcp.test_mcp_check import test_the_apps_own_tools_pass as mcp_check_passes
 from tests.mcp.test_mcp_tools import (
     test_every_operation_is_a_tool_described_by_its_declaration as every_operation_is_a_tool,

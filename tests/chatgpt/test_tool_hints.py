@@ -15,8 +15,7 @@ from plugin.api.operations import (
     operations,
 )
 from tests.helpers import make_token
-from tests.mcp.conftest import mcp_url
-from tests.mcp.mcp_helpers import Mcp
+from tests.mcp.mcp_helpers import Mcp, mcp_url
 
 
 def test_every_operation_has_four_hints_each_with_a_one_line_reason(app):

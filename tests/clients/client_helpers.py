@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.production.servers import SECRET_KEY, Gunicorn, free_port
-
 from tests.helpers import PASSWORD
+from tests.servers import SECRET_KEY, Gunicorn, free_port
 
 CLIENTS = Path(__file__).resolve().parent
 # Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business, not forwarded.

@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.browser.conftest import browser, page
 
 from tests.clients.client_helpers import CLIENTS, BrowserInbox, TokenProxy, public_server
 from tests.helpers import make_oauth_client, make_token, make_user
-
-__all__ = ["browser", "page"]
 
 
 @pytest.fixture(scope="module")

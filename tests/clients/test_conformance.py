@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 import requests
-from tests.production.servers import free_port
 
 from tests.clients.client_helpers import log_in_on_the_way, node
 from tests.helpers import make_user
 from tests.oauth.connector_helpers import desktop_registration
+from tests.servers import free_port
 
 STABLE = "@modelcontextprotocol/conformance/dist/index.js"
 NEXT = "conformance-next/dist/index.js"

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from tests.browser.conftest import Shots
-from tests.production.servers import free_port
 
 from plugin.api.operations import operations
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient, OAuthToken
 from tests.clients.client_helpers import CLIENTS, log_in_on_the_way, sign_up_on_the_way
+from tests.live_fixtures import Shots
+from tests.servers import free_port
 
 EMAIL = "fast.person@example.com"
 ACCESS_TTL = 4

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.browser.conftest import Shots
-from tests.production.servers import free_port
 
 from plugin.api.operations import operations
 from tests.clients.client_helpers import BrowserInbox, log_in_on_the_way, sign_up_on_the_way
+from tests.live_fixtures import Shots
+from tests.servers import free_port
 
 INSPECTOR = ".bin/mcp-inspector"
 

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.browser.conftest import Shots
-from tests.production.servers import free_port
 
 from plugin.api.operations import operations
 from plugin.extensions import db
@@ -29,6 +27,8 @@ from tests.clients.client_helpers import (
     log_in_on_the_way,
     sign_up_on_the_way,
 )
+from tests.live_fixtures import Shots
+from tests.servers import free_port
 
 EMAIL = "remote.person@example.com"
 

@@ -14,7 +14,7 @@ from plugin.clock import utcnow
 from plugin.confirmations.models import PendingAction
 from plugin.extensions import db
 from tests.helpers import csrf_token_from, make_token, make_user
-from tests.todos.conftest import Api
+from tests.todos.todo_helpers import Api
 
 
 @pytest.fixture

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.oauth.conftest import exchange, get_code, signed_in, tokens
-
-__all__ = ["exchange", "get_code", "signed_in", "tokens"]
-
 
 @pytest.fixture
 def traces(app):

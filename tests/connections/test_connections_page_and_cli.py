@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.admin.conftest import admin
 from tests.helpers import make_user
-from tests.oauth.conftest import authorize_url
-
-__all__ = ["admin"]
+from tests.oauth.oauth_helpers import authorize_url
 
 GPT_CALLBACK = "https://chatgpt.com/aip/g-123/oauth/callback"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.helpers import PASSWORD, csrf_token_from
-from tests.oauth.conftest import allow, authorize_url
+from tests.oauth.oauth_helpers import allow, authorize_url
 
 
 def test_deleting_an_account_erases_its_address_from_the_traces(

@@ -9,8 +9,15 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.oauth.conftest import allow, authorize_url, basic, callback_params, pkce_pair, refresh
 from tests.oauth.connector_helpers import DocumentHost
+from tests.oauth.oauth_helpers import (
+    allow,
+    authorize_url,
+    basic,
+    callback_params,
+    pkce_pair,
+    refresh,
+)
 
 STATE = "state-value-that-must-not-be-stored-" + "s" * 20
 

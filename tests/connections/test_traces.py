@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.helpers import REDIRECT_URI, make_token
-from tests.oauth.conftest import allow, authorize_url, basic, callback_params, pkce_pair
+from tests.oauth.oauth_helpers import allow, authorize_url, basic, callback_params, pkce_pair
 
 MCP_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
 GPT_CALLBACK = "https://chatgpt.com/aip/g-123/oauth/callback"
@@ -247,7 +247,7 @@ def test_an_expired_token_is_traced_and_repeats_are_counted(
 
 
 def test_a_replayed_refresh_token_is_traced(client, oauth_client, tokens, traces):
-    from tests.oauth.conftest import refresh
+    from tests.oauth.oauth_helpers import refresh
 
     assert refresh(client, oauth_client, tokens["refresh_token"]).status_code == 200
     assert refresh(client, oauth_client, tokens["refresh_token"]).status_code == 400

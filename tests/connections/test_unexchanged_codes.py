@@ -7,8 +7,8 @@ import json
 
 from tests.connections.trace_helpers import wait
 from tests.helpers import REDIRECT_URI, make_oauth_client
-from tests.oauth.conftest import allow, authorize_url, callback_params
 from tests.oauth.connector_helpers import desktop_authorize_query, register_desktop_app
+from tests.oauth.oauth_helpers import allow, authorize_url, callback_params
 
 
 def desktop_code(signed_in) -> str:

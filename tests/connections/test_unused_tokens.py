@@ -9,8 +9,8 @@ import pytest
 from plugin.connections.models import NO_CALL
 from tests.connections.trace_helpers import wait
 from tests.helpers import make_oauth_client
-from tests.oauth.conftest import allow, callback_params
 from tests.oauth.connector_helpers import desktop_authorize_query, register_desktop_app
+from tests.oauth.oauth_helpers import allow, callback_params
 
 CLAUDE_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import make_token
-from tests.mcp.mcp_helpers import LEGACY, MODERN, Mcp
-
-
-def mcp_url(app) -> str:
-    """The /mcp resource as the test client reaches it (PLUGIN_BASE_URL or http://localhost)."""
-    return (app.config["PLUGIN_BASE_URL"] or "http://localhost").rstrip("/") + "/mcp"
+from tests.mcp.mcp_helpers import LEGACY, MODERN, Mcp, mcp_url
 
 
 @pytest.fixture

@@ -82,3 +82,8 @@ def confirm_form(html: str, csrf_token: str) -> dict[str, str]:
         "csrf_token": csrf_token,
         "shown": shown.group(1) if shown else "",
     }
+
+
+def mcp_url(app) -> str:
+    """The /mcp resource as the test client reaches it (PLUGIN_BASE_URL or http://localhost)."""
+    return (app.config["PLUGIN_BASE_URL"] or "http://localhost").rstrip("/") + "/mcp"

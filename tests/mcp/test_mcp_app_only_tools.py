@@ -12,8 +12,7 @@ from plugin.database import commit
 from plugin.extensions import db
 from plugin.oauth.protect import current_token
 from tests.helpers import make_token
-from tests.mcp.conftest import mcp_url
-from tests.mcp.mcp_helpers import Mcp
+from tests.mcp.mcp_helpers import Mcp, mcp_url
 
 helpers = ApiBlueprint("app_helpers", __name__, url_prefix="/api")
 

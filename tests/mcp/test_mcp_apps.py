@@ -12,8 +12,7 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from plugin.api.operations import ApiBlueprint, OperationUi, api_operation, operations
 from plugin.mcp import apps
 from tests.helpers import make_token
-from tests.mcp.conftest import mcp_url
-from tests.mcp.mcp_helpers import LEGACY, MODERN, Mcp
+from tests.mcp.mcp_helpers import LEGACY, MODERN, Mcp, mcp_url
 
 UI = "todos/ui/list.html"
 VENDORED = apps.VENDOR / "ext-apps-app.js"

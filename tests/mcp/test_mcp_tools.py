@@ -14,8 +14,7 @@ from plugin.extensions import db
 from plugin.mcp.tools import MAX_TITLE, tool_title
 from plugin.todos.models import Todo
 from tests.helpers import csrf_token_from, make_token
-from tests.mcp.conftest import mcp_url
-from tests.mcp.mcp_helpers import MODERN, Mcp, confirm_form, modern_meta
+from tests.mcp.mcp_helpers import MODERN, Mcp, confirm_form, mcp_url, modern_meta
 
 
 def test_every_operation_is_a_tool_described_by_its_declaration(app, mcp):

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.helpers import PASSWORD, REDIRECT_URI, csrf_token_from, make_oauth_client
-from tests.oauth.conftest import allow, authorize_url, callback_params
+from tests.oauth.oauth_helpers import allow, authorize_url, callback_params
 
 BAD_REDIRECTS = [
     REDIRECT_URI + "/",

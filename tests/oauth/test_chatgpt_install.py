@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
 from tests.helpers import PASSWORD, csrf_token_from
-from tests.oauth.conftest import basic, callback_params
+from tests.oauth.oauth_helpers import basic, callback_params
 
 STATE = "ä&b=c%20d/é+?#" + "x" * 40 + "🙂"
 
@@ -109,7 +109,7 @@ def test_chatgpt_installs_with_a_new_account_and_keeps_working_after_refresh(cli
 
 def test_a_second_install_does_not_ask_again(get_code, signed_in, oauth_client):
     get_code()
-    from tests.oauth.conftest import authorize_url
+    from tests.oauth.oauth_helpers import authorize_url
 
     response = signed_in.get(authorize_url(oauth_client, state="again"))
     params = callback_params(response)
@@ -117,7 +117,7 @@ def test_a_second_install_does_not_ask_again(get_code, signed_in, oauth_client):
 
 
 def test_asking_for_more_than_was_allowed_asks_again(get_code, signed_in, oauth_client):
-    from tests.oauth.conftest import authorize_url
+    from tests.oauth.oauth_helpers import authorize_url
 
     get_code(scope="todos:read")
     page = signed_in.get(authorize_url(oauth_client, scope="todos:read todos:write"))

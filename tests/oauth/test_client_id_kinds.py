@@ -13,13 +13,13 @@ import pytest
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
 from tests.helpers import csrf_token_from, make_token
-from tests.oauth.conftest import allow, authorize_url
 from tests.oauth.connector_helpers import (
     DocumentHost,
     client_document,
     desktop_authorize_query,
     register_desktop_app,
 )
+from tests.oauth.oauth_helpers import allow, authorize_url
 
 CALLBACK = "http://127.0.0.1:8765/callback"
 

@@ -8,7 +8,7 @@ from plugin.extensions import db
 from plugin.oauth.clients import update_client
 from plugin.oauth.models import Consent, OAuthClient
 from tests.helpers import make_token
-from tests.oauth.conftest import refresh
+from tests.oauth.oauth_helpers import refresh
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from plugin.oauth.scopes import scopes
-from tests.oauth.conftest import basic, refresh
+from tests.oauth.oauth_helpers import basic, refresh
 
 CALLBACK = "https://chatgpt.com/aip/g-abc123/oauth/callback"
 

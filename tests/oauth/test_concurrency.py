@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from plugin.extensions import db
 from plugin.oauth.models import OAuthToken
-from tests.oauth.conftest import basic
+from tests.oauth.oauth_helpers import basic
 
 PARALLEL = 20
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.oauth.conftest import allow, authorize_url, callback_params, pkce_pair
+from tests.oauth.oauth_helpers import allow, authorize_url, callback_params, pkce_pair
 
 CLAUDE = {
     "client_name": "Claude",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import make_oauth_client
-from tests.oauth.conftest import basic, refresh
+from tests.oauth.oauth_helpers import basic, refresh
 
 
 def introspect(client, creds, token: str, **extra):

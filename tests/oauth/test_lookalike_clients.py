@@ -9,13 +9,13 @@ import pytest
 
 from plugin.oauth.known_apps import known_app_at
 from plugin.oauth.metadata_documents import KNOWN_DOCUMENTS
-from tests.oauth.conftest import allow
 from tests.oauth.connector_helpers import (
     DocumentHost,
     client_document,
     desktop_authorize_query,
     desktop_registration,
 )
+from tests.oauth.oauth_helpers import allow
 
 CLAUDE_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 CHATGPT_CALLBACK = "https://chatgpt.com/connector/oauth/AbC123_x"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import REDIRECT_URI, make_oauth_client
-from tests.oauth.conftest import allow, authorize_url, callback_params
 from tests.oauth.connector_helpers import desktop_authorize_query, register_desktop_app
+from tests.oauth.oauth_helpers import allow, authorize_url, callback_params
 
 LOOPBACKS = [
     "http://127.0.0.1:{port}/callback",

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.oauth.conftest import authorize_url, pkce_pair
 from tests.oauth.connector_helpers import DocumentHost, DrippingHost, client_document
+from tests.oauth.oauth_helpers import authorize_url, pkce_pair
 
 CALLBACK = "http://127.0.0.1:8765/callback"
 

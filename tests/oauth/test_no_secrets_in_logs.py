@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.helpers import PASSWORD
-from tests.oauth.conftest import refresh
+from tests.oauth.oauth_helpers import refresh
 
 
 @pytest.fixture

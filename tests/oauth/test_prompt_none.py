@@ -4,8 +4,8 @@ be needed, the answer goes to its redirect URI as ``login_required`` or ``consen
 from __future__ import annotations
 
 from tests.helpers import make_user
-from tests.oauth.conftest import allow, authorize_url, callback_params
 from tests.oauth.connector_helpers import desktop_authorize_query, register_desktop_app
+from tests.oauth.oauth_helpers import allow, authorize_url, callback_params
 
 
 def test_not_signed_in_answers_login_required(client, oauth_client):

@@ -6,7 +6,7 @@ import pytest
 
 from plugin.oauth.scopes import scopes
 from tests.helpers import make_token
-from tests.oauth.conftest import authorize_url, callback_params, pkce_pair
+from tests.oauth.oauth_helpers import authorize_url, callback_params, pkce_pair
 
 MCP = "http://localhost/mcp"
 PRM = "http://localhost/.well-known/oauth-protected-resource/mcp"
@@ -48,7 +48,7 @@ def run_flow(signed_in, client, creds, resource=None, scope="todos:read todos:wr
     )
     first = signed_in.get(url)
     if first.status_code == 200:
-        from tests.oauth.conftest import allow
+        from tests.oauth.oauth_helpers import allow
 
         first = allow(signed_in, url)
     params = callback_params(first)
@@ -238,7 +238,7 @@ def test_token_request_naming_another_resource_is_invalid_target(signed_in, clie
     url = authorize_url(
         public_client, code_challenge=challenge, code_challenge_method="S256", resource=MCP
     )
-    from tests.oauth.conftest import allow
+    from tests.oauth.oauth_helpers import allow
 
     params = callback_params(allow(signed_in, url))
     response = client.post(

@@ -11,7 +11,7 @@ from plugin.clock import utcnow
 from plugin.extensions import db
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 from tests.helpers import make_oauth_client, make_user
-from tests.oauth.conftest import basic, pkce_pair, refresh
+from tests.oauth.oauth_helpers import basic, pkce_pair, refresh
 
 
 def api_status(client, access_token: str) -> int:
@@ -232,7 +232,7 @@ def test_pkce_s256_round_trip(client, get_code, exchange):
 
 
 def test_oa06_plain_pkce_is_refused(signed_in, oauth_client):
-    from tests.oauth.conftest import authorize_url, callback_params
+    from tests.oauth.oauth_helpers import authorize_url, callback_params
 
     for method in ("plain", None):
         params = callback_params(
@@ -267,7 +267,7 @@ def test_oa08_verifier_for_a_code_issued_without_challenge_is_refused(get_code, 
 
 def test_public_client_exchanges_with_pkce_and_no_secret(app, client, auth):
     from plugin.oauth.clients import create_client
-    from tests.oauth.conftest import allow, authorize_url, callback_params
+    from tests.oauth.oauth_helpers import allow, authorize_url, callback_params
 
     make_user(app, "desk@example.com")
     auth.login("desk@example.com")

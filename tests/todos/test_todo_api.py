@@ -11,7 +11,7 @@ from plugin.clock import utcnow
 from plugin.extensions import db
 from plugin.oauth.models import OAuthToken
 from tests.helpers import make_token
-from tests.todos.conftest import Api
+from tests.todos.todo_helpers import Api
 
 
 def test_create_then_read_returns_the_item_with_an_absolute_link(api):

@@ -1,4 +1,5 @@
-"""Fixtures for the OAuth tests: a signed-in person, authorization requests and codes."""
+"""What the OAuth tests share: building authorization requests, reading callbacks, pressing
+Allow, client authentication and refreshes."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import base64
 import hashlib
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
-
-import pytest
 
 from tests.helpers import csrf_token_from
 
@@ -51,53 +50,6 @@ def allow(http, url: str, decision: str = "allow"):
     assert page.status_code == 200, page.status_code
     token = csrf_token_from(page.get_data(as_text=True))
     return http.post(url, data={"csrf_token": token, "decision": decision})
-
-
-@pytest.fixture
-def signed_in(auth, user):
-    assert auth.login(user.email).status_code == 303
-    return auth.client
-
-
-@pytest.fixture
-def get_code(signed_in, oauth_client):
-    """Run the browser half of an install for ``user``; return the code."""
-
-    def run(client=oauth_client, **params) -> str:
-        url = authorize_url(client, **params)
-        first = signed_in.get(url)
-        # Consent is remembered: a repeated install goes straight back to the client.
-        response = first if first.status_code == 302 else allow(signed_in, url)
-        params = callback_params(response)
-        assert "code" in params, params
-        return params["code"]
-
-    return run
-
-
-@pytest.fixture
-def exchange(client, oauth_client):
-    """POST a code to the token endpoint as ChatGPT does (JSON, credentials in the body)."""
-
-    def run(code: str, creds=oauth_client, **extra):
-        body = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": creds.redirect_uri,
-            "client_id": creds.client_id,
-            "client_secret": creds.client_secret,
-        }
-        body.update(extra)
-        return client.post("/oauth/token", json={k: v for k, v in body.items() if v is not None})
-
-    return run
-
-
-@pytest.fixture
-def tokens(get_code, exchange) -> dict:
-    response = exchange(get_code())
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def refresh(client, creds, refresh_token: str, **extra):
