@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from account_helpers import audit_events, is_signed_in
 
 from plugin.audit.models import AuditEvent
 from plugin.extensions import db
 from plugin.oauth.models import Consent, OAuthToken
 from plugin.todos.models import Todo
+from tests.accounts.account_helpers import audit_events, is_signed_in
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 
 

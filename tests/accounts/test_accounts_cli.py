@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from account_helpers import audit_events, is_signed_in, user_count
-
 from plugin.accounts.services import get_user_by_email
+from tests.accounts.account_helpers import audit_events, is_signed_in, user_count
 from tests.helpers import PASSWORD, AuthActions
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from account_helpers import user_count
 
+from tests.accounts.account_helpers import user_count
 from tests.helpers import PASSWORD, csrf_token_from
 
 THREADS = 16

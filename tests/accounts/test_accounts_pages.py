@@ -7,11 +7,11 @@ from html import unescape
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pytest
-from account_helpers import audit_events, is_signed_in, user_count
 
 from plugin.accounts.hooks import add_account_panel
 from plugin.accounts.services import create_password_reset, get_user_by_email
 from plugin.extensions import db
+from tests.accounts.account_helpers import audit_events, is_signed_in, user_count
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from
 
 AUTHORIZE = "/oauth/authorize?" + urlencode(

@@ -7,10 +7,10 @@ import secrets
 
 import pytest
 import redis
-from account_helpers import without_tokens
 
 from plugin import create_app
 from plugin.extensions import db
+from tests.accounts.account_helpers import without_tokens
 from tests.helpers import PASSWORD, csrf_token_from
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -6,12 +6,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from account_helpers import is_signed_in, user_count, without_tokens
 
 from plugin import create_app
 from plugin.accounts.passwords import COMMON_PASSWORDS_FILE
 from plugin.accounts.services import get_user_by_email, set_disabled
 from plugin.extensions import db
+from tests.accounts.account_helpers import is_signed_in, user_count, without_tokens
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 
 LONG_PASSPHRASE = ("Seven blue herons waded past the old mill at dawn, " * 3)[:127] + "Z"

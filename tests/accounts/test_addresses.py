@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from account_helpers import user_count
 
 from plugin.accounts.addresses import email_problem, normalize_email
 from plugin.accounts.models import User
 from plugin.accounts.passwords import hash_password
 from plugin.extensions import db
+from tests.accounts.account_helpers import user_count
 from tests.helpers import PASSWORD, AuthActions, make_user
 
 

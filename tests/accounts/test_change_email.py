@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from account_helpers import audit_events
 
 from plugin.accounts.models import EmailToken
 from plugin.accounts.services import get_user_by_email
 from plugin.clock import utcnow
 from plugin.extensions import db
+from tests.accounts.account_helpers import audit_events
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 from tests.mail_helpers import link_in, sending_to, text_of
 

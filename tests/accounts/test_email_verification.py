@@ -8,11 +8,11 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import sqlalchemy as sa
-from account_helpers import audit_events
 
 from plugin.accounts.models import EmailToken, User
 from plugin.clock import utcnow
 from plugin.extensions import db
+from tests.accounts.account_helpers import audit_events
 from tests.helpers import AuthActions, csrf_token_from
 from tests.mail_helpers import link_in, sending_to, text_of
 

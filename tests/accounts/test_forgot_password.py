@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from account_helpers import audit_events, is_signed_in, without_tokens
 
 from plugin.accounts.models import PasswordReset
 from plugin.clock import utcnow
 from plugin.extensions import db
+from tests.accounts.account_helpers import audit_events, is_signed_in, without_tokens
 from tests.helpers import PASSWORD, AuthActions, csrf_token_from, make_user
 from tests.mail_helpers import html_of, link_in, sending_to, text_of
 
