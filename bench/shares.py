@@ -23,7 +23,7 @@ from run import fresh_database
 
 WHOLE = "flask/app.py:1529(__call__)"
 PARTS = {
-    "token lookup (one statement)": "plugin/oauth/lookup.py:153(find_access_token)",
+    "token lookup (one statement)": "plugin/oauth/tokens/lookup.py:153(find_access_token)",
     "page query (one statement)": "plugin/todos/services.py:47(list_todos)",
     "profile query (one statement)": "plugin/todos/services.py:131(profile)",
     "page dump (plain dicts)": "plugin/todos/schemas.py:109(plain_dump)",

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from plugin.chatgpt.check import check_plugin, parse_document
 from plugin.connections.queries import query_traces
 from plugin.hosts import is_loopback
-from plugin.oauth.clients import list_clients
-from plugin.oauth.resources import MCP_PATH, PRM_PATH
+from plugin.oauth.clients.manage import list_clients
+from plugin.oauth.resources.audiences import MCP_PATH, PRM_PATH
 
 MANIFEST_PATH = "/.well-known/ai-plugin.json"
 AS_METADATA = "/.well-known/oauth-authorization-server"

@@ -24,7 +24,7 @@ from plugin.api.checks import FetchError, Finding
 from plugin.api.declarations import OperationUi
 from plugin.api.hints import tool_hints
 from plugin.api.operations import example_prompts, operations, served_uis
-from plugin.oauth.resources import MCP_PATH, PRM_PATH
+from plugin.oauth.resources.audiences import MCP_PATH, PRM_PATH
 
 CHALLENGE_PATH = "/.well-known/openai-apps-challenge"
 POLICY_PATHS = {"privacy": "/privacy", "terms": "/terms", "support": "/support"}

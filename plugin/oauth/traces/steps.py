@@ -2,7 +2,7 @@
 in words and what to change.
 
 Called from the shared mechanisms only: the authorization server (``server``),
-registration and the metadata fetch; the resource guards (``resources``, ``protect``) are
+registration and the metadata fetch; the resource guards (``resources.guard``, ``protect``) are
 heard through their signals. The steps go to ``plugin.connections``; no secret, code, state
 or token value is ever put in one (codes and states only as digests, for correlation).
 """
@@ -24,18 +24,18 @@ from plugin.clock import utcnow
 from plugin.connections.services import Step, TraceKey, is_known_connected, note
 from plugin.digests import digest
 from plugin.hosts import is_loopback_http
-from plugin.oauth.client_kinds import if_no_call_arrives
-from plugin.oauth.explain import (
+from plugin.oauth.models import OAuthClient
+from plugin.oauth.requests import TokenRequestError, body_parameters
+from plugin.oauth.resources.audiences import requested_resource, resource_name
+from plugin.oauth.resources.guard import accepted_at_resource, refused_at_resource
+from plugin.oauth.tokens.lookup import PresentedToken
+from plugin.oauth.traces.client_kinds import if_no_call_arrives
+from plugin.oauth.traces.explain import (
     explain_authorization_error,
     explain_client_failure,
     explain_code_failure,
     explain_refresh_failure,
 )
-from plugin.oauth.grants import requested_resource
-from plugin.oauth.lookup import PresentedToken
-from plugin.oauth.models import OAuthClient
-from plugin.oauth.requests import TokenRequestError, body_parameters
-from plugin.oauth.resources import accepted_at_resource, refused_at_resource, resource_name
 
 REGISTRATION = "registration"
 METADATA = "metadata document"

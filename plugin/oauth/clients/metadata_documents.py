@@ -27,13 +27,13 @@ from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.database import commit, discard_work
 from plugin.extensions import db
-from plugin.oauth import traces
-from plugin.oauth.fetch import FetchError, fetch_json
+from plugin.oauth.clients.fetch import FetchError, fetch_json
+from plugin.oauth.clients.outbound import FetchRefused, fetch_and_wait
+from plugin.oauth.clients.registration import GRANT_TYPES, RegistrationError, clean_metadata
+from plugin.oauth.clients.vendor_documents import KNOWN_DOCUMENTS
 from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, OAuthClient
-from plugin.oauth.outbound import FetchRefused, fetch_and_wait
-from plugin.oauth.registration import GRANT_TYPES, RegistrationError, clean_metadata
 from plugin.oauth.scopes import scopes
-from plugin.oauth.vendor_documents import KNOWN_DOCUMENTS
+from plugin.oauth.traces import steps as traces
 
 log = logging.getLogger(__name__)
 

@@ -21,17 +21,17 @@ from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
 from plugin.hosts import ascii_host
-from plugin.oauth import traces
-from plugin.oauth.clients import (
+from plugin.oauth.clients.known_apps import impersonation_problem
+from plugin.oauth.clients.manage import (
     MAX_REDIRECT_URIS,
     ClientError,
     clean_client_name,
     delete_client,
     validate_redirect_uri,
 )
-from plugin.oauth.known_apps import impersonation_problem
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import ordered, scopes
+from plugin.oauth.traces import steps as traces
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 

@@ -1,7 +1,8 @@
 """The Authlib authorization server: its grants and endpoints, token generation, ``init_app``.
 
-The pieces live beside it: ``requests`` (how a Flask request is read), ``grants``,
-``endpoints`` (revocation, introspection) and ``lookup`` (finding a presented token).
+The pieces live beside it: ``grants`` and ``endpoints`` (revocation, introspection); below
+it ``oauth.requests`` (how a Flask request is read) and ``oauth.tokens`` (issuing and finding
+tokens).
 """
 
 from __future__ import annotations
@@ -21,19 +22,19 @@ from flask import request as flask_request
 from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.extensions import db
-from plugin.oauth import traces
-from plugin.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
-from plugin.oauth.grants import (
+from plugin.oauth.clients.metadata_documents import is_metadata_url, metadata_client
+from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, AuthorizationCode, OAuthClient, OAuthToken
+from plugin.oauth.requests import OAuthRequest
+from plugin.oauth.scopes import ordered, scopes
+from plugin.oauth.server.endpoints import IntrospectionEndpoint, RevocationEndpoint
+from plugin.oauth.server.grants import (
     AuthorizationCodeGrant,
     CodeChallenge,
     RefreshTokenGrant,
     ResourceIndicator,
 )
-from plugin.oauth.metadata_documents import is_metadata_url, metadata_client
-from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, AuthorizationCode, OAuthClient, OAuthToken
-from plugin.oauth.requests import OAuthRequest
-from plugin.oauth.scopes import ordered, scopes
-from plugin.oauth.tokens import store_tokens, token_response
+from plugin.oauth.tokens.issue import store_tokens, token_response
+from plugin.oauth.traces import steps as traces
 from plugin.web import public_url
 
 # Built once: every token, revocation and introspection request runs it, and composing it
