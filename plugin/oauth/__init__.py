@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from plugin.accounts.hooks import add_account_panel, add_destination_namer, add_exporter
     from plugin.oauth import connected_apps, discovery, services, views  # noqa: F401 - routes
     from plugin.oauth.server import authorization
+    from plugin.oauth.traces import calls  # noqa: F401 - listens to the resource guards
     from plugin.paths import register_paths
 
     authorization.init_app(app)

@@ -31,7 +31,7 @@ from plugin.oauth.clients.manage import (
 )
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import ordered, scopes
-from plugin.oauth.traces import steps as traces
+from plugin.oauth.traces.registration import registered, registration_refused
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 
@@ -128,7 +128,7 @@ def register_dynamic_client(metadata: Any) -> tuple[OAuthClient, bool]:
             )
         granted = clean_metadata(metadata)
     except RegistrationError as error:
-        traces.registration_refused(metadata, str(error))
+        registration_refused(metadata, str(error))
         raise
     fingerprint = digest(json.dumps(granted, sort_keys=True))
     twin = db.session.scalar(
@@ -142,7 +142,7 @@ def register_dynamic_client(metadata: Any) -> tuple[OAuthClient, bool]:
         .limit(1)
     )
     if twin is not None:
-        traces.registered(twin, created=False)
+        registered(twin, created=False)
         return twin, False
     client = OAuthClient(
         client_id="dyn_" + secrets.token_urlsafe(18),
@@ -163,7 +163,7 @@ def register_dynamic_client(metadata: Any) -> tuple[OAuthClient, bool]:
         kind="dynamic",
         redirect_uris=client.redirect_uris,
     )
-    traces.registered(client, created=True)
+    registered(client, created=True)
     return client, True
 
 

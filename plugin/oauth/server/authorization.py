@@ -34,7 +34,12 @@ from plugin.oauth.server.grants import (
     ResourceIndicator,
 )
 from plugin.oauth.tokens.issue import store_tokens, token_response
-from plugin.oauth.traces import steps as traces
+from plugin.oauth.traces.authorization import (
+    authorization_answered,
+    authorization_refused,
+    authorization_requested,
+)
+from plugin.oauth.traces.tokens import token_issued, token_refused
 from plugin.web import public_url
 
 # Built once: every token, revocation and introspection request runs it, and composing it
@@ -72,22 +77,22 @@ class AuthorizationServer(FlaskAuthorizationServer):
         try:
             grant = super().get_consent_grant(request, end_user=end_user)
         except OAuth2Error as error:
-            traces.authorization_refused(error, end_user)
+            authorization_refused(error, end_user)
             raise
-        traces.authorization_requested(grant, end_user)
+        authorization_requested(grant, end_user)
         return grant
 
     def create_authorization_response(
         self, request: Any = None, grant_user: User | None = None, grant: Any = None
     ) -> Any:
         response = super().create_authorization_response(request, grant_user, grant)
-        traces.authorization_answered(grant, grant_user, response.headers.get("Location", ""))
+        authorization_answered(grant, grant_user, response.headers.get("Location", ""))
         return response
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
         if flask_request.endpoint == "oauth.issue_token":
             # Traced before the description below is made the same for every cause.
-            traces.token_refused(error)
+            token_refused(error)
         if error.error == "invalid_client":
             # One answer for an unknown client, a wrong secret or a missing one (RFC 6749 §5.2).
             error.status_code = 401
@@ -120,7 +125,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         _note_client_use(request.client, row["issued_at"])
         # The refresh grant seals this answer for a retry (grants.RefreshTokenGrant).
         request.issued_token = token
-        traces.token_issued(request, row)
+        token_issued(request, row)
         record(
             "token.refreshed" if previous else "token.issued",
             actor=request.user,
