@@ -56,7 +56,7 @@ def build(db_kind: str, url: str, folder: Path, stored_tokens: int, pool: int):
     from plugin import create_app
     from plugin.extensions import db
     from plugin.oauth.models import OAuthClient
-    from plugin.oauth.tokens import issue_tokens
+    from plugin.oauth.tokens.issue import issue_tokens
 
     app = create_app(
         {"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"], "PLUGIN_BASE_URL": BASE_URL}

@@ -51,7 +51,7 @@ def prepare(folder: Path, pool: int) -> Path:
     from plugin.accounts.models import User
     from plugin.extensions import db
     from plugin.oauth.models import OAuthClient
-    from plugin.oauth.tokens import issue_tokens
+    from plugin.oauth.tokens.issue import issue_tokens
 
     app = create_app(
         {"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"], "PLUGIN_BASE_URL": BASE_URL}

@@ -293,7 +293,7 @@ class Bench:
         from plugin.accounts.models import User
         from plugin.extensions import db
         from plugin.oauth.models import OAuthClient
-        from plugin.oauth.tokens import issue_tokens
+        from plugin.oauth.tokens.issue import issue_tokens
 
         with self.app.app_context():
             client = db.session.get(OAuthClient, self.seeded.client_row_id)

@@ -19,9 +19,9 @@ from flask import Flask
 from plugin.accounts.services import create_user
 from plugin.clock import utcnow
 from plugin.extensions import db
-from plugin.oauth.clients import create_client
+from plugin.oauth.clients.manage import create_client
 from plugin.oauth.models import OAuthToken
-from plugin.oauth.tokens import issue_tokens
+from plugin.oauth.tokens.issue import issue_tokens
 from plugin.todos.models import Todo
 from plugin.todos.services import new_share_token
 

@@ -23,7 +23,7 @@ from run import fresh_database
 
 WHOLE = "flask/app.py:1529(__call__)"
 PARTS = {
-    "token lookup (one statement)": "plugin/oauth/lookup.py:153(find_access_token)",
+    "token lookup (one statement)": "plugin/oauth/tokens/lookup.py:155(find_access_token)",
     "page query (one statement)": "plugin/todos/services.py:47(list_todos)",
     "profile query (one statement)": "plugin/todos/services.py:131(profile)",
     "page dump (plain dicts)": "plugin/todos/schemas.py:109(plain_dump)",
@@ -35,7 +35,7 @@ PARTS = {
     "ChatGPT context": "plugin/chatgpt/context.py:40(_read_context)",
     "CSRF check": "flask_wtf/csrf.py:231(csrf_protect)",
     "query inputs (marshmallow)": "plugin/api/running.py:65(load_inputs)",
-    "session close (teardown)": "plugin/database.py:97(discard_work)",
+    "session close (teardown)": "plugin/database.py:178(discard_work)",
 }
 
 

@@ -11,7 +11,8 @@ from flask import current_app
 from flask.cli import ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
-from plugin.database import database_problem, discard_work, missing_database_file
+from plugin.database import discard_work
+from plugin.database_errors import database_problem, missing_database_file
 
 
 def friendly_database_errors(command: click.Command, *, creates_database: bool = False) -> None:

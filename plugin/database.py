@@ -1,25 +1,19 @@
-"""Per-connection database settings, and ending each request's session safely."""
+"""Ending each request's session safely: one commit per request, writes kept apart from a
+rollback, and the helpers services flush with."""
 
 from __future__ import annotations
 
 import logging
-import re
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, has_request_context
-from sqlalchemy import CursorResult, Engine, Executable, event, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError, SQLAlchemyError
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import CursorResult, Executable, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import GenericFunction
 
+from plugin.database_engine import configure_connections
 from plugin.extensions import Model, db
 
 log = logging.getLogger(__name__)
@@ -28,11 +22,7 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "connect", _sqlite_functions)
-    else:
-        ping_when_idle(engine)
+    configure_connections(engine)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first: if the database
     # vanished since the last statement, the ROLLBACK of closing would fail after the
     # response was built and turn it into a 500.
@@ -195,141 +185,3 @@ def discard_work(*, close: bool = False) -> None:
             db.session.rollback()
     except SQLAlchemyError:
         db.session().invalidate()
-
-
-# A connection in steady use proves itself alive with every statement; pinging it at each
-# checkout (pool_pre_ping) cost a round trip on every request. Only a connection idle this
-# long is pinged before use. One that dies while busy fails its statement, which invalidates
-# the pool's older connections too, so the next requests get fresh ones.
-PING_IDLE_SECONDS = 5.0
-CHECKED_IN_AT = "plugin.checked_in_at"
-
-
-def ping_when_idle(engine: Engine) -> None:
-    """Ping a pooled connection at checkout only if it sat idle ``PING_IDLE_SECONDS``."""
-
-    def stamp(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
-        record.info[CHECKED_IN_AT] = time.monotonic()
-
-    def ping(
-        dbapi_connection: DBAPIConnection,
-        record: ConnectionPoolEntry,
-        proxy: PoolProxiedConnection,
-    ) -> None:
-        since = record.info.get(CHECKED_IN_AT)
-        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
-            return
-        try:
-            alive = engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            # The pool drops this connection and checks out another (or a new one).
-            raise DisconnectionError(str(error)) from error
-        if not alive:
-            raise DisconnectionError("the database did not answer the ping")
-
-    if not event.contains(engine.pool, "checkin", stamp):
-        event.listen(engine.pool, "checkin", stamp)
-        event.listen(engine.pool, "checkout", ping)
-
-
-def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
-    # WAL lets readers run beside one writer; busy_timeout makes writers wait instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-# Lower case like the SQL functions it stands for (sa.func.lower).
-class unicode_lower(GenericFunction[str]):
-    """``lower()`` that lowers every letter, as PostgreSQL's does, on SQLite too."""
-
-    type = sa.String()
-    inherit_cache = True
-
-
-@compiles(unicode_lower)
-def _lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(unicode_lower, "sqlite")
-def _sqlite_unicode_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
-
-
-def _sqlite_functions(dbapi_connection: DBAPIConnection, _record: object) -> None:
-    # SQLite's own lower() changes only A-Z: "ÄPFEL" stayed "Äpfel" and a search for
-    # "äpfel" missed it. Python's str.lower lowers what PostgreSQL's lower() does.
-    dbapi_connection.create_function("unicode_lower", 1, _python_lower, deterministic=True)
-
-
-def _python_lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
-
-
-def is_unique_violation(error: Exception) -> bool:
-    """Tell whether an IntegrityError came from a unique constraint, on either database."""
-    text = str(getattr(error, "orig", error)).lower()
-    return "unique" in text or "duplicate key" in text
-
-
-# How each driver words a missing table: SQLite's message, psycopg's class for PostgreSQL's.
-MISSING_TABLE = ("no such table", "undefinedtable")
-# PostgreSQL refusing a connection to a database that was never created.
-MISSING_DATABASE = re.compile(r'database "(?P<name>[^"]+)" does not exist')
-
-
-def _first_line(error: SQLAlchemyError) -> str:
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-
-
-def is_missing_schema(error: SQLAlchemyError) -> bool:
-    """Tell whether the error means the migrations were never applied."""
-    words = f"{type(getattr(error, 'orig', error)).__name__} {_first_line(error)}".lower()
-    return isinstance(error, OperationalError | ProgrammingError) and any(
-        marker in words for marker in MISSING_TABLE
-    )
-
-
-def is_missing_database(error: SQLAlchemyError) -> bool:
-    """Tell whether the server says the database itself was never created."""
-    return isinstance(error, OperationalError) and bool(MISSING_DATABASE.search(_first_line(error)))
-
-
-def missing_database_file(url: str) -> str | None:
-    """Say what to do when ``url`` names a SQLite file that does not exist, else None."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(parsed.database)
-    if path.exists():
-        return None
-    return (
-        f"The database file {path} does not exist: check DATABASE_URL, "
-        "or create it with `flask --app plugin db upgrade`."
-    )
-
-
-def database_problem(error: SQLAlchemyError) -> str:
-    """Say in one line what went wrong with the database and what to do about it."""
-    if is_missing_schema(error):
-        return "The database has no tables yet: run `flask --app plugin db upgrade` first."
-    if is_missing_database(error):
-        name = MISSING_DATABASE.search(_first_line(error)).group("name")  # type: ignore[union-attr]
-        return (
-            f'The database "{name}" does not exist on its server: create it '
-            f"(createdb {name}) or check DATABASE_URL."
-        )
-    if isinstance(error, OperationalError) and "unable to open database file" in str(error):
-        return (
-            "Cannot open the SQLite database file: check DATABASE_URL and that its folder "
-            "exists and is writable."
-        )
-    if isinstance(error, OperationalError):
-        return (
-            f"Cannot use the database ({_first_line(error)}); "
-            "check DATABASE_URL and that it is running."
-        )
-    return f"The database refused the command: {_first_line(error)}"

@@ -15,7 +15,7 @@ from sqlalchemy import make_url
 from werkzeug.serving import run_simple
 
 from plugin.database import commit
-from plugin.oauth.clients import create_client, find_client, rotate_client_secret
+from plugin.oauth.clients.manage import create_client, find_client, rotate_client_secret
 from plugin.oauth.models import OAuthClient
 
 DEMO_REDIRECT_URI = "https://chat.openai.com/aip/plugin-demo/oauth/callback"

@@ -13,12 +13,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.wrappers import Response as BaseResponse
 
-from plugin.database import (
-    database_problem,
-    discard_work,
-    is_missing_database,
-    is_missing_schema,
-)
+from plugin.database import discard_work
+from plugin.database_errors import database_problem, is_missing_database, is_missing_schema
 from plugin.paths import is_path
 
 log = logging.getLogger(__name__)

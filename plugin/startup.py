@@ -15,7 +15,7 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from plugin.database import database_problem, missing_database_file
+from plugin.database_errors import database_problem, missing_database_file
 
 
 def startup_warnings(config: Mapping[str, Any]) -> list[str]:

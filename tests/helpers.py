@@ -80,7 +80,7 @@ def make_oauth_client(
     app, name="ChatGPT", redirect_uri=REDIRECT_URI, scope="todos:read todos:write"
 ):
     """Register a confidential client through the same service the admin and CLI use."""
-    from plugin.oauth.clients import create_client
+    from plugin.oauth.clients.manage import create_client
 
     with app.app_context():
         row, secret = create_client(name, [redirect_uri], scope)
@@ -95,7 +95,7 @@ def make_token(
     """A stored token pair, for ``/api`` or (``resource``) the resource at that URL."""
     from plugin.accounts.models import User
     from plugin.oauth.models import OAuthClient
-    from plugin.oauth.tokens import issue_tokens
+    from plugin.oauth.tokens.issue import issue_tokens
 
     with app.app_context():
         body = issue_tokens(

@@ -7,13 +7,13 @@ import json
 from flask import Blueprint, Response, flash, url_for
 from flask.typing import ResponseReturnValue
 
+from plugin.accounts.account_views import account_page
 from plugin.accounts.forms import ConfirmForm, DeleteAccountForm
 from plugin.accounts.lifecycle import delete_account, export_account
-from plugin.accounts.pages import see_other
 from plugin.accounts.services import AccountError
 from plugin.accounts.sessions import login_required, logout_user, signed_in_user
 from plugin.accounts.throttle import password_check_limit
-from plugin.accounts.views import account_page
+from plugin.accounts.view_helpers import see_other
 from plugin.database import commit
 from plugin.extensions import db
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from plugin.accounts.account_views import account_page
 from plugin.accounts.emails import (
     LINK_INVALID,
     confirm_email_change,
@@ -15,10 +16,9 @@ from plugin.accounts.emails import (
     verify_email,
 )
 from plugin.accounts.forms import ChangeEmailForm, NextForm
-from plugin.accounts.pages import MAIL_FAILED, next_target, see_other
 from plugin.accounts.services import AccountError, NotReauthenticated
 from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_user
-from plugin.accounts.views import account_page
+from plugin.accounts.view_helpers import MAIL_FAILED, next_target, see_other
 from plugin.database import commit
 from plugin.extensions import db
 

@@ -27,7 +27,8 @@ from plugin.accounts.services import (
 from plugin.accounts.throttle import mail_allowed
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import is_unique_violation, rows_affected
+from plugin.database import rows_affected
+from plugin.database_errors import is_unique_violation
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 from plugin.mail.services import absolute_url, send_message

@@ -55,7 +55,8 @@ from plugin.accounts.passkeys import (
 )
 from plugin.accounts.reauth import reauthentication_problem
 from plugin.clock import utcnow
-from plugin.database import is_unique_violation, rows_affected
+from plugin.database import rows_affected
+from plugin.database_errors import is_unique_violation
 from plugin.extensions import db
 
 UNKNOWN = (

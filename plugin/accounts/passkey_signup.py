@@ -24,7 +24,7 @@ from plugin.accounts.services import (
     get_user_by_email,
     normalize_email,
 )
-from plugin.database import is_unique_violation
+from plugin.database_errors import is_unique_violation
 from plugin.extensions import db
 
 TAKEN = "An account with this email already exists."

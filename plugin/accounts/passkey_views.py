@@ -17,6 +17,7 @@ from flask_limiter import RouteLimit
 from flask_limiter.util import get_remote_address
 
 from plugin.accounts import passkey_signup
+from plugin.accounts.account_views import account_page
 from plugin.accounts.ceremonies import PasskeyError
 from plugin.accounts.emails import notify_passkey_added
 from plugin.accounts.forms import (
@@ -26,7 +27,6 @@ from plugin.accounts.forms import (
     SignupEmailForm,
 )
 from plugin.accounts.models import Passkey, User
-from plugin.accounts.pages import TOO_MANY, see_other
 from plugin.accounts.passkey_checks import (
     add_passkey,
     registration_options,
@@ -38,8 +38,9 @@ from plugin.accounts.reauth import reauthentication_for
 from plugin.accounts.services import AccountError, EmailTaken
 from plugin.accounts.sessions import get_current_user, login_required, safe_next, signed_in_user
 from plugin.accounts.signin import sign_in
+from plugin.accounts.signin_views import SIGNUP_REFUSED, WELCOME, send_first_verification
 from plugin.accounts.throttle import password_check_limit, refused_password, signup_limit
-from plugin.accounts.views import SIGNUP_REFUSED, WELCOME, account_page, send_first_verification
+from plugin.accounts.view_helpers import TOO_MANY, see_other
 from plugin.audit.services import record
 from plugin.config import text_setting
 from plugin.database import commit

@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 
 from plugin.accounts.emails import send_reset_link
 from plugin.accounts.forms import ForgotPasswordForm
-from plugin.accounts.pages import MAIL_FAILED, TOO_MANY, next_target, see_other
+from plugin.accounts.view_helpers import MAIL_FAILED, TOO_MANY, next_target, see_other
 from plugin.config import text_setting
 from plugin.database import commit
 from plugin.extensions import limiter

@@ -24,7 +24,8 @@ from plugin.accounts.reauth import WRONG_CURRENT_PASSWORD, reauthentication_prob
 from plugin.accounts.sessions import end_sessions
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import is_unique_violation, rows_affected
+from plugin.database import rows_affected
+from plugin.database_errors import is_unique_violation
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
 

@@ -35,7 +35,7 @@ from limits import parse_many
 from werkzeug.wrappers import Response
 
 from plugin.accounts.addresses import normalize_email
-from plugin.accounts.pages import TOO_MANY
+from plugin.accounts.view_helpers import TOO_MANY
 from plugin.config import text_setting
 from plugin.extensions import limiter
 

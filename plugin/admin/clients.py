@@ -17,7 +17,7 @@ from plugin.config import text_setting
 from plugin.connections.queries import count_failed
 from plugin.database import commit
 from plugin.extensions import db, limiter
-from plugin.oauth.clients import (
+from plugin.oauth.clients.manage import (
     ClientError,
     create_client,
     delete_client,

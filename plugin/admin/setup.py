@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from plugin.api.urls import base_url, external_url
 from plugin.hosts import is_loopback
 from plugin.oauth.models import OAuthClient
-from plugin.oauth.resources import MCP_PATH
+from plugin.oauth.resources.audiences import MCP_PATH
 
 TITLES = {
     "gpt-action": "Set up in ChatGPT (GPT Action)",

@@ -27,7 +27,7 @@ from plugin.admin.common import bp
 from plugin.admin.queries import count_users
 from plugin.audit.services import count_events, query_events
 from plugin.clock import utcnow
-from plugin.oauth.clients import list_clients
+from plugin.oauth.clients.manage import list_clients
 from plugin.oauth.services import count_active_tokens
 
 __all__ = ["bp"]

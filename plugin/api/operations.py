@@ -31,7 +31,7 @@ from plugin.api.running import OperationInputError, http_response, run_operation
 from plugin.config import text_setting
 from plugin.errors import json_error
 from plugin.extensions import csrf, limiter
-from plugin.oauth.protect import current_token, require_oauth
+from plugin.oauth.resources.protect import current_token, require_oauth
 from plugin.oauth.scopes import register_scope
 from plugin.paths import register_paths
 

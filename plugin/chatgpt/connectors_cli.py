@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import click
 from flask import current_app
 
-from plugin.chatgpt.connectors import Answer, Result, Unreachable, check_connectors
+from plugin.chatgpt.connectors import check_connectors
+from plugin.chatgpt.connectors_run import Answer, Result, Unreachable
 from plugin.connections.services import CHECK_AGENT
 
 TIMEOUT = 15  # seconds per request, what ChatGPT allows itself

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugin.chatgpt.directory import CHALLENGE_PATH, Submission
+from plugin.chatgpt.directory_submission import CHALLENGE_PATH, Submission
 
 
 def report_lines(found: Submission) -> list[str]:

@@ -43,7 +43,7 @@ def engine_options(url: str) -> dict[str, Any]:
     return {
         **common,
         # A connection that died while idle (database restarted, failover) is noticed and
-        # replaced at checkout, so workers recover without a restart: plugin/database.py
+        # replaced at checkout, so workers recover without a restart: plugin/database_engine.py
         # pings connections that sat idle, not every checkout (a round trip per request).
         "pool_pre_ping": False,
         "pool_recycle": 1800,

@@ -11,7 +11,7 @@ from plugin.confirmations import services
 from plugin.confirmations.models import PendingAction
 from plugin.confirmations.schemas import ActionStatusSchema
 from plugin.database import commit
-from plugin.oauth.protect import current_token
+from plugin.oauth.resources.protect import current_token
 
 bp = ApiBlueprint("confirmations", __name__)
 

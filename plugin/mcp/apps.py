@@ -42,7 +42,7 @@ from mcp.server.apps import APP_MIME_TYPE, ResourceCsp
 
 from plugin.api.declarations import OperationUi, RegisteredOperation, ServedUi
 from plugin.api.operations import operations
-from plugin.oauth.resources import mcp_resource
+from plugin.oauth.resources.audiences import mcp_resource
 from plugin.web import public_url
 
 EXTENSION = "plugin.mcp.apps"

@@ -19,7 +19,7 @@ from mcp.shared.tool_name_validation import validate_tool_name
 
 from plugin.api.checks import FetchError, Finding
 from plugin.mcp.tools import MAX_TITLE, list_tools
-from plugin.oauth.resources import MCP_PATH, PRM_PATH
+from plugin.oauth.resources.audiences import MCP_PATH, PRM_PATH
 
 # What ChatGPT and Claude show and send to the model without cutting (the stricter of the two).
 MAX_DESCRIPTION = 1024

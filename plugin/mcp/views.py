@@ -19,7 +19,8 @@ from plugin.extensions import csrf
 from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
 from plugin.mcp.exchange import Body
-from plugin.oauth.resources import mcp_resource, require_resource_token
+from plugin.oauth.resources.audiences import mcp_resource
+from plugin.oauth.resources.guard import require_resource_token
 from plugin.web import public_url, request_header
 
 EXTENSION = "plugin.mcp.server"

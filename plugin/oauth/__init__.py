@@ -9,17 +9,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from plugin.accounts.hooks import add_account_panel, add_destination_namer, add_exporter
-    from plugin.oauth import (  # noqa: F401 - routes
-        connected_apps,
-        discovery,
-        registration,
-        server,
-        services,
-        views,
-    )
+    from plugin.oauth import connected_apps, discovery, services, views  # noqa: F401 - routes
+    from plugin.oauth.server import authorization
+    from plugin.oauth.traces import calls  # noqa: F401 - listens to the resource guards
     from plugin.paths import register_paths
 
-    server.init_app(app)
+    authorization.init_app(app)
     if app.config["OAUTH_CIMD_ALLOW_LOOPBACK"]:
         logging.getLogger("plugin.oauth").warning(
             "OAUTH_CIMD_ALLOW_LOOPBACK is on: client metadata documents may be fetched from "

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from plugin.database import commit
-from plugin.oauth.clients import (
+from plugin.oauth.clients.manage import (
     ClientError,
     client_as_dict,
     create_client,
@@ -22,8 +22,8 @@ from plugin.oauth.clients import (
     set_client_disabled,
     update_client,
 )
+from plugin.oauth.clients.registration import prune_self_made_clients
 from plugin.oauth.models import OAuthClient
-from plugin.oauth.registration import prune_self_made_clients
 from plugin.oauth.services import active_grant_counts
 from plugin.terminal import echo
 

@@ -13,7 +13,7 @@ from plugin.accounts.models import User
 from plugin.accounts.sessions import get_current_user, login_required
 from plugin.database import commit
 from plugin.extensions import db
-from plugin.oauth.clients import find_client
+from plugin.oauth.clients.manage import find_client
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import describe
 from plugin.oauth.services import connected_apps, revoke_consent

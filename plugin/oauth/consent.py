@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from plugin.hosts import ascii_host, is_loopback, is_loopback_http
-from plugin.oauth.known_apps import known_app_at
+from plugin.oauth.clients.known_apps import known_app_at
 from plugin.oauth.models import OAuthClient
 from plugin.text import scripts_of
 

@@ -12,9 +12,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, jsonify, url_for
 
-from plugin.oauth.endpoints import INTROSPECTION_AUTH_METHODS
-from plugin.oauth.grants import CLIENT_AUTH_METHODS
-from plugin.oauth.resources import (
+from plugin.oauth.resources.audiences import (
     API_PATH,
     MCP_PATH,
     PRM_PATH,
@@ -24,6 +22,8 @@ from plugin.oauth.resources import (
     protected_resource_metadata,
 )
 from plugin.oauth.scopes import scopes
+from plugin.oauth.server.endpoints import INTROSPECTION_AUTH_METHODS
+from plugin.oauth.server.grants import CLIENT_AUTH_METHODS
 from plugin.oauth.views import bp
 from plugin.web import public_url
 

@@ -32,16 +32,16 @@ from plugin.config import text_setting
 from plugin.database import commit, discard_work
 from plugin.extensions import csrf, limiter
 from plugin.hosts import is_loopback_http
-from plugin.oauth import traces
-from plugin.oauth.consent import asks_every_time, describe_origin
-from plugin.oauth.registration import (
+from plugin.oauth.clients.registration import (
     RegistrationError,
     register_dynamic_client,
     registration_response,
 )
+from plugin.oauth.consent import asks_every_time, describe_origin
 from plugin.oauth.scopes import describe
-from plugin.oauth.server import issuer, server
+from plugin.oauth.server.authorization import issuer, server
 from plugin.oauth.services import consent_covers, give_consent
+from plugin.oauth.traces.authorization import authorization_refused
 from plugin.web import CSP
 
 bp = Blueprint("oauth", __name__)
@@ -133,7 +133,7 @@ def _refuse(grant: Any, user: Any, error: OAuth2Error) -> ResponseReturnValue:
     """Answer the client at its checked redirect URI instead of showing a page."""
     error.redirect_uri = grant.redirect_uri
     error.state = grant.request.payload.state
-    traces.authorization_refused(error, user)
+    authorization_refused(error, user)
     return _authorization_error(error)
 
 

@@ -12,7 +12,7 @@ from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
 from plugin.database import commit
 from plugin.inputs import MAX_ID
-from plugin.oauth.protect import current_token
+from plugin.oauth.resources.protect import current_token
 from plugin.todos import services
 from plugin.todos.models import Todo
 from plugin.todos.schemas import (

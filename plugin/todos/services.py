@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from plugin.accounts.lifecycle import user_deleting
 from plugin.accounts.models import User
 from plugin.confirmations.services import ActionFailed, register_action
-from plugin.database import rows_affected, unicode_lower
+from plugin.database import rows_affected
+from plugin.database_engine import unicode_lower
 from plugin.extensions import db
 from plugin.todos.models import Todo
 

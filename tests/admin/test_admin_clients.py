@@ -328,7 +328,7 @@ def test_refused_edits_and_rotations_explain_themselves(app, forms, oauth_client
 
 
 def test_a_public_client_has_no_secret_to_rotate(app, forms):
-    from plugin.oauth.clients import create_client
+    from plugin.oauth.clients.manage import create_client
 
     with app.app_context():
         client, secret = create_client("CLI tool", [REDIRECT_URI], public=True)

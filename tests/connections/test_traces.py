@@ -179,7 +179,7 @@ def test_an_expired_code_is_traced(app, get_code, exchange, traces):
 
 def test_a_public_client_without_pkce_is_told_to_use_it(app, signed_in, traces):
     from plugin.extensions import db
-    from plugin.oauth.clients import create_client
+    from plugin.oauth.clients.manage import create_client
 
     with app.app_context():
         row, _ = create_client("Claude", [REDIRECT_URI], public=True)

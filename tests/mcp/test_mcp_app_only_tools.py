@@ -10,7 +10,7 @@ from plugin.confirmations.schemas import PendingConfirmationSchema
 from plugin.confirmations.services import pending_confirmation
 from plugin.database import commit
 from plugin.extensions import db
-from plugin.oauth.protect import current_token
+from plugin.oauth.resources.protect import current_token
 from tests.helpers import make_token
 from tests.mcp.mcp_helpers import Mcp, mcp_url
 

@@ -57,7 +57,7 @@ def test_oa02_another_clients_redirect_uri_is_refused(app, signed_in, oauth_clie
 
 def test_oa02_a_disabled_client_cannot_start_an_install(app, signed_in, oauth_client):
     from plugin.extensions import db
-    from plugin.oauth.clients import find_client, set_client_disabled
+    from plugin.oauth.clients.manage import find_client, set_client_disabled
 
     with app.app_context():
         set_client_disabled(find_client(oauth_client.client_id), True)
@@ -194,7 +194,7 @@ def test_oa26_repeated_parameters_are_refused(signed_in, oauth_client, name):
 
 def test_public_client_must_send_a_pkce_challenge(app, signed_in):
     from plugin.extensions import db
-    from plugin.oauth.clients import create_client
+    from plugin.oauth.clients.manage import create_client
 
     with app.app_context():
         public, _ = create_client("Desktop", ["http://127.0.0.1:8765/cb"], public=True)

@@ -113,7 +113,7 @@ def test_oversized_documents_are_refused(signed_in, host):
 
 
 def test_slow_hosts_are_given_up_on(signed_in, host, monkeypatch):
-    from plugin.oauth import fetch
+    from plugin.oauth.clients import fetch
 
     # Given up before the request stops waiting (outbound.WAIT), so the page says why.
     monkeypatch.setattr(fetch, "TIMEOUT", 0.2)
@@ -125,7 +125,7 @@ def test_plain_http_is_refused_without_the_loopback_switch(app, signed_in, host)
     url = host.serve_json("/c.json", client_document(host.url("/c.json"), CALLBACK))
     # Without the switch an http:// client_id is not a document at all: an unknown client.
     refused(start(signed_in, url), "does not exist")
-    from plugin.oauth.fetch import FetchError, fetch_json
+    from plugin.oauth.clients.fetch import FetchError, fetch_json
 
     with pytest.raises(FetchError, match="https"):
         fetch_json(url)
@@ -133,7 +133,7 @@ def test_plain_http_is_refused_without_the_loopback_switch(app, signed_in, host)
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.7", "192.168.1.1", "169.254.169.254"])
 def test_private_loopback_and_link_local_addresses_are_refused(monkeypatch, address):
-    from plugin.oauth.fetch import FetchError, fetch_json
+    from plugin.oauth.clients.fetch import FetchError, fetch_json
 
     monkeypatch.setattr(
         socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, 1, 6, "", (address, 443))]
@@ -144,7 +144,7 @@ def test_private_loopback_and_link_local_addresses_are_refused(monkeypatch, addr
 
 
 def test_one_private_answer_among_public_ones_is_refused(monkeypatch):
-    from plugin.oauth.fetch import FetchError, fetch_json
+    from plugin.oauth.clients.fetch import FetchError, fetch_json
 
     answers = [(socket.AF_INET, 1, 6, "", (ip, 443)) for ip in ("93.184.215.14", "10.0.0.1")]
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: answers)
@@ -155,7 +155,7 @@ def test_one_private_answer_among_public_ones_is_refused(monkeypatch):
 
 def test_a_changing_dns_answer_cannot_redirect_the_connection(monkeypatch, host):
     """Resolved once: the connection goes to the checked address, whatever DNS says next."""
-    from plugin.oauth.fetch import fetch_json
+    from plugin.oauth.clients.fetch import fetch_json
 
     port = host.server.server_address[1]
     url = f"http://docs.test:{port}/c.json"
@@ -211,7 +211,7 @@ def test_disabled_switch_turns_documents_off(app, signed_in, host):
 def test_known_vendor_documents_work_without_reaching_their_hosts(app, signed_in):
     """chatgpt.com does not resolve here: the shipped copy is used, and the consent page
     names the host without the not-reviewed warning."""
-    from plugin.oauth.vendor_documents import KNOWN_DOCUMENTS
+    from plugin.oauth.clients.vendor_documents import KNOWN_DOCUMENTS
 
     url = "https://chatgpt.com/oauth/mcp/client.json"
     page = start(signed_in, url, KNOWN_DOCUMENTS[url]["redirect_uris"][0])

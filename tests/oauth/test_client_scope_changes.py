@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from plugin.extensions import db
-from plugin.oauth.clients import update_client
+from plugin.oauth.clients.manage import update_client
 from plugin.oauth.models import Consent, OAuthClient
 from tests.helpers import make_token
 from tests.oauth.oauth_helpers import refresh

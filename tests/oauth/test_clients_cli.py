@@ -132,7 +132,7 @@ def test_in03_a_client_name_with_a_control_character_is_one_clear_line(runner, n
 
 
 def test_generated_client_ids_never_begin_with_a_dash():
-    from plugin.oauth.clients import new_client_id
+    from plugin.oauth.clients.manage import new_client_id
 
     ids = {new_client_id() for _ in range(5000)}
     assert len(ids) == 5000

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.oauth.known_apps import known_app_at
-from plugin.oauth.metadata_documents import KNOWN_DOCUMENTS
+from plugin.oauth.clients.known_apps import known_app_at
+from plugin.oauth.clients.metadata_documents import KNOWN_DOCUMENTS
 from tests.oauth.connector_helpers import (
     DocumentHost,
     client_document,

@@ -32,7 +32,7 @@ def host():
 
 @pytest.fixture
 def dripping():
-    from plugin.oauth.outbound import in_flight
+    from plugin.oauth.clients.outbound import in_flight
 
     server = DrippingHost()
     yield server
@@ -68,7 +68,7 @@ def count(app, model, *where) -> int:
 
 
 def test_oa28_one_deadline_covers_a_host_that_drips_its_headers(monkeypatch, dripping):
-    from plugin.oauth import fetch
+    from plugin.oauth.clients import fetch
 
     monkeypatch.setattr(fetch, "TIMEOUT", 1.5)
     started = time.monotonic()
@@ -78,7 +78,7 @@ def test_oa28_one_deadline_covers_a_host_that_drips_its_headers(monkeypatch, dri
 
 
 def test_oa28_slow_name_resolution_counts_against_the_deadline(monkeypatch):
-    from plugin.oauth import fetch
+    from plugin.oauth.clients import fetch
 
     real = socket.getaddrinfo
 
@@ -107,7 +107,7 @@ def test_oa28_a_request_waits_half_a_second_for_a_fetch(client, dripping):
 
 
 def test_oa28_concurrent_fetches_are_capped(app):
-    from plugin.oauth import outbound
+    from plugin.oauth.clients import outbound
 
     release = threading.Event()
     with app.test_request_context():
@@ -129,7 +129,7 @@ def test_oa28_concurrent_fetches_are_capped(app):
 
 
 def test_oa28_fetches_per_host_are_limited(client, host, monkeypatch):
-    from plugin.oauth import outbound
+    from plugin.oauth.clients import outbound
 
     monkeypatch.setattr(outbound, "FETCHES_PER_HOST", "3 per minute")
     pages = [start(client, host.url(f"/missing-{i}.json")) for i in range(6)]
@@ -139,7 +139,7 @@ def test_oa28_fetches_per_host_are_limited(client, host, monkeypatch):
 
 
 def test_oa28_fetches_per_address_are_limited(client, host, monkeypatch):
-    from plugin.oauth import outbound
+    from plugin.oauth.clients import outbound
 
     monkeypatch.setattr(outbound, "FETCHES_PER_ADDRESS", "3 per minute")
     for i in range(5):
@@ -187,7 +187,7 @@ def test_oa28_the_error_page_does_not_name_the_address(app, client, monkeypatch)
     ],
 )
 def test_oa28_special_purpose_addresses_are_refused(address):
-    from plugin.oauth.fetch import FetchError, check_address
+    from plugin.oauth.clients.fetch import FetchError, check_address
 
     with pytest.raises(FetchError, match="host is not allowed"):
         check_address(ipaddress.ip_address(address), allow_loopback=False)
@@ -195,7 +195,7 @@ def test_oa28_special_purpose_addresses_are_refused(address):
 
 @pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
 def test_oa28_public_addresses_are_allowed(address):
-    from plugin.oauth.fetch import check_address
+    from plugin.oauth.clients.fetch import check_address
 
     check_address(ipaddress.ip_address(address), allow_loopback=False)
 

@@ -114,7 +114,7 @@ def test_disabling_the_user_ends_api_access_at_once(app, client, user, token):
 def test_disabling_the_client_ends_api_access_and_enabling_restores_it(
     app, client, oauth_client, token
 ):
-    from plugin.oauth.clients import find_client, set_client_disabled
+    from plugin.oauth.clients.manage import find_client, set_client_disabled
 
     with app.app_context():
         set_client_disabled(find_client(oauth_client.client_id), True)

@@ -24,7 +24,7 @@ def call_mcp(client, token: str | None, method: str = "tools/list", params: dict
 @pytest.fixture
 def public_client(app):
     from plugin.extensions import db
-    from plugin.oauth.clients import create_client
+    from plugin.oauth.clients.manage import create_client
 
     class Public:
         redirect_uri = "https://claude.ai/api/mcp/auth_callback"
@@ -129,7 +129,7 @@ def test_api_token_is_refused_at_mcp_and_mcp_token_at_api(app, client, user, oau
     from plugin.accounts.models import User
     from plugin.extensions import db
     from plugin.oauth.models import OAuthClient
-    from plugin.oauth.tokens import issue_tokens
+    from plugin.oauth.tokens.issue import issue_tokens
 
     with app.test_request_context():
         body = issue_tokens(
@@ -156,7 +156,7 @@ def test_missing_scope_is_403_naming_every_needed_scope(app, client, user, oauth
     from plugin.accounts.models import User
     from plugin.extensions import db
     from plugin.oauth.models import OAuthClient
-    from plugin.oauth.tokens import issue_tokens
+    from plugin.oauth.tokens.issue import issue_tokens
 
     with app.test_request_context():
         body = issue_tokens(

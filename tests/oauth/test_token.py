@@ -114,7 +114,7 @@ def test_oa12_code_is_bound_to_its_client(app, get_code, exchange):
 
 
 def test_oa12_code_is_bound_to_its_redirect_uri(app, get_code, exchange, oauth_client):
-    from plugin.oauth.clients import find_client, update_client
+    from plugin.oauth.clients.manage import find_client, update_client
 
     with app.app_context():
         update_client(
@@ -266,7 +266,7 @@ def test_oa08_verifier_for_a_code_issued_without_challenge_is_refused(get_code, 
 
 
 def test_public_client_exchanges_with_pkce_and_no_secret(app, client, auth):
-    from plugin.oauth.clients import create_client
+    from plugin.oauth.clients.manage import create_client
     from tests.oauth.oauth_helpers import allow, authorize_url, callback_params
 
     make_user(app, "desk@example.com")

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from plugin.oauth.fetch import TIMEOUT
-from plugin.oauth.outbound import MAX_IN_FLIGHT, WAIT
+from plugin.oauth.clients.fetch import TIMEOUT
+from plugin.oauth.clients.outbound import MAX_IN_FLIGHT, WAIT
 from tests.oauth.connector_helpers import DrippingHost
 
 WORKERS = 2

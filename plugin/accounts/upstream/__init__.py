@@ -3,7 +3,8 @@ providers (Google, Microsoft, Apple, GitHub, any issuer by discovery URL).
 
 Configured by ``UPSTREAM_PROVIDERS`` and one ``UPSTREAM_<NAME>_…`` variable set each
 (``providers``); ``SIGN_IN_METHODS`` says whether local sign-in (passwords, passkeys),
-upstream sign-in or both are offered.
+upstream sign-in or both are offered. The views: ``signin_views`` (start, come back),
+``link_views`` (link to an existing account, unlink), sharing ``view_helpers``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from flask.typing import ResponseReturnValue
 from plugin.accounts.forms import ConfirmForm
 from plugin.accounts.hooks import add_account_panel, add_exporter
 from plugin.accounts.models import User
-from plugin.accounts.pages import next_target
 from plugin.accounts.reauth import reauthentication_for
-from plugin.accounts.upstream import identities, views
+from plugin.accounts.upstream import (  # noqa: F401 - signin_views adds routes
+    identities,
+    link_views,
+    signin_views,
+    view_helpers,
+)
 from plugin.accounts.upstream.client import configured_providers, init_client
 from plugin.accounts.upstream.providers import label_of, load_providers
+from plugin.accounts.view_helpers import next_target
 from plugin.config import ConfigError
 
 # The pages and form posts of local sign-in, closed when SIGN_IN_METHODS is upstream.
@@ -41,7 +47,7 @@ def init_app(app: Flask) -> None:
     if app.config["SIGN_IN_METHODS"] == "upstream" and not providers:
         raise ConfigError("SIGN_IN_METHODS is upstream but UPSTREAM_PROVIDERS names none")
     init_client(app, providers)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(view_helpers.bp)
     app.context_processor(_template_values)
     # First of all request hooks: before the CSRF check, whose refusal shows the login form.
     app.before_request_funcs.setdefault(None, []).insert(0, _upstream_only)
@@ -79,7 +85,7 @@ def _panel(user: User) -> str:
     return render_template(
         "accounts/_upstream_identities.html",
         identities=[(row, label_of(configured, row.provider)) for row in rows],
-        providers=[(provider, views.link_form(provider.name)) for provider in offered],
+        providers=[(provider, link_views.link_form(provider.name)) for provider in offered],
         reauth=reauthentication_for(user, url_for("accounts.account")),
         form=ConfirmForm(),
     )

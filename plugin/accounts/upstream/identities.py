@@ -21,7 +21,7 @@ from plugin.accounts.upstream.models import UpstreamIdentity
 from plugin.accounts.upstream.providers import Provider
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import is_unique_violation
+from plugin.database_errors import is_unique_violation
 from plugin.extensions import db
 
 LAST_WAY_IN = (

@@ -2,7 +2,7 @@
 
 Accounts know nothing of OAuth: the flow sends ``upstream_step`` with the pending ``next``
 path, and the OAuth feature turns it into a step of the connection trace of the install
-waiting behind the login (``plugin.oauth.traces``).
+waiting behind the login (``plugin.oauth.traces.authorization``).
 """
 
 from __future__ import annotations

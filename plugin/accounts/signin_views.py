@@ -1,14 +1,8 @@
-"""Account pages: home, sign up, log in, log out, the account page and password resets.
-
-Forgot-password, verification, address changes and account deletion live beside this module
-(``recovery_views``, ``email_views``, ``data_views``).
-"""
+"""Signing in and out: home, sign up, log in, log out, and the password a reset link sets."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
-    Blueprint,
     Response,
     flash,
     make_response,
@@ -18,68 +12,55 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from plugin.accounts.emails import notify_password_changed, send_verification
+from plugin.accounts.account_views import notify_of_password_change
+from plugin.accounts.emails import send_verification
 from plugin.accounts.forms import (
     PASSWORD_HINT,
-    ChangeEmailForm,
-    ChangePasswordForm,
-    ConfirmForm,
-    DeleteAccountForm,
     LoginForm,
     ResetPasswordForm,
     SignupForm,
 )
-from plugin.accounts.hooks import account_panels, name_destination
-from plugin.accounts.models import User, UserSession
-from plugin.accounts.pages import FORM_EXPIRED, TOO_MANY
-from plugin.accounts.pages import next_target as _next_target
-from plugin.accounts.pages import see_other as _see_other
-from plugin.accounts.reauth import reauthentication_for
+from plugin.accounts.hooks import name_destination
+from plugin.accounts.models import User
 from plugin.accounts.services import (
     AccountError,
     EmailTaken,
     authenticate,
-    change_password,
     create_user,
     find_password_reset,
     normalize_email,
     use_password_reset,
 )
 from plugin.accounts.sessions import (
-    current_session_id,
-    end_sessions,
     get_current_user,
-    login_required,
     login_user,
     logout_user,
     safe_next,
-    signed_in_user,
-    signed_in_with,
 )
 from plugin.accounts.signin import sign_in
 from plugin.accounts.throttle import (
     login_limits,
-    password_check_limit,
     remember_device,
     signup_limit,
 )
+from plugin.accounts.view_helpers import (
+    FORM_EXPIRED,
+    TOKENS_REVOKED,
+    TOO_MANY,
+    bp,
+)
+from plugin.accounts.view_helpers import next_target as _next_target
+from plugin.accounts.view_helpers import see_other as _see_other
 from plugin.audit.services import record
 from plugin.database import commit
 from plugin.extensions import db
-
-bp = Blueprint("accounts", __name__)
 
 LOGIN_FAILED = "The email or password is not correct."
 WELCOME = "Welcome! Your account is ready."
 SIGNUP_REFUSED = (
     "We could not create an account with this email. If you already have one, log in instead."
-)
-TOKENS_REVOKED = (
-    "Apps connected to your account (such as ChatGPT) were signed out too; "
-    "they ask you to log in again the next time."
 )
 
 
@@ -208,90 +189,6 @@ def logout() -> BaseResponse:
     )
 
 
-def account_page(
-    password_form: ChangePasswordForm | None = None,
-    email_form: ChangeEmailForm | None = None,
-    delete_form: DeleteAccountForm | None = None,
-) -> str:
-    user = signed_in_user()
-    sessions = db.session.scalars(
-        sa.select(UserSession)
-        .where(UserSession.user_id == user.id)
-        .order_by(UserSession.last_seen_at.desc())
-    ).all()
-    panels = [Markup(html) for html in account_panels(user)]  # noqa: S704 - panels render templates
-    return render_template(
-        "accounts/account.html",
-        user=user,
-        reauth=reauthentication_for(user, url_for("accounts.account")),
-        password_form=password_form or ChangePasswordForm(user.email),
-        email_form=email_form or ChangeEmailForm(),
-        delete_form=delete_form or DeleteAccountForm(),
-        sessions_form=ConfirmForm(),
-        sessions=sessions,
-        this_session_id=current_session_id(),
-        panels=panels,
-        password_hint=PASSWORD_HINT,
-    )
-
-
-@bp.get("/account")
-@login_required
-def account() -> ResponseReturnValue:
-    return account_page()
-
-
-@bp.post("/account/password")
-@login_required
-@password_check_limit("password-change-ip")
-def account_password() -> ResponseReturnValue:
-    user = signed_in_user()
-    form = ChangePasswordForm(user.email)
-    if not form.validate_on_submit():
-        return account_page(form)
-    method = signed_in_with() or "password"
-    first = not user.has_password
-    try:
-        # Every session ends, this one included; a fresh one replaces it below, so a copy
-        # of the old cookie is worthless too.
-        change_password(
-            user, form.current_password.data, form.new_password.data, keep_session_id=None
-        )
-    except AccountError as error:
-        db.session.rollback()
-        form.current_password.errors.append(str(error))
-        return account_page(form)
-    # Signed in with a passkey, still: the admin area's passkey rule keeps holding.
-    login_user(user, method=method)
-    commit()
-    done = (
-        "Your password is set: you can log in with it too."
-        if first
-        else "Your password is changed."
-    )
-    flash(f"{done} Any other signed-in browsers were signed out. {TOKENS_REVOKED}", "success")
-    _notify_password_changed(user)
-    return _see_other(url_for("accounts.account"))
-
-
-def _notify_password_changed(user: User) -> None:
-    if not notify_password_changed(user):
-        flash("We could not send you the e-mail telling of this change.", "error")
-    commit()
-
-
-@bp.post("/account/sessions/end")
-@login_required
-def end_other_sessions() -> BaseResponse:
-    user = signed_in_user()
-    if ConfirmForm().validate_on_submit():
-        ended = end_sessions(user.id, keep_session_id=current_session_id())
-        record("user.sessions_ended", actor=user, subject=f"user:{user.id}", count=ended)
-        commit()
-        flash(f"Signed out {ended} other session{'s' if ended != 1 else ''}.", "success")
-    return _see_other(url_for("accounts.account"))
-
-
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> ResponseReturnValue:
     reset = find_password_reset(token)
@@ -312,7 +209,7 @@ def reset_password(token: str) -> ResponseReturnValue:
         else:
             commit()
             flash("Your new password is set. Log in with it now. " + TOKENS_REVOKED, "success")
-            _notify_password_changed(user)
+            notify_of_password_change(user)
             return _see_other(url_for("accounts.login", next=safe_next(return_to, "") or None))
     owner = db.get_or_404(User, reset.user_id)
     return render_template(

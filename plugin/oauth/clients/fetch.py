@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from plugin.oauth.addresses import Address, is_special_purpose, resolve_within
+from plugin.oauth.clients.addresses import Address, is_special_purpose, resolve_within
 
 MAX_BYTES = 5 * 1024
 TIMEOUT = 5.0  # seconds, for the whole fetch

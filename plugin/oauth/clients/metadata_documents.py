@@ -27,13 +27,13 @@ from plugin.audit.services import record
 from plugin.clock import utcnow
 from plugin.database import commit, discard_work
 from plugin.extensions import db
-from plugin.oauth import traces
-from plugin.oauth.fetch import FetchError, fetch_json
+from plugin.oauth.clients.fetch import FetchError, fetch_json
+from plugin.oauth.clients.outbound import FetchRefused, fetch_and_wait
+from plugin.oauth.clients.registration import GRANT_TYPES, RegistrationError, clean_metadata
+from plugin.oauth.clients.vendor_documents import KNOWN_DOCUMENTS
 from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, OAuthClient
-from plugin.oauth.outbound import FetchRefused, fetch_and_wait
-from plugin.oauth.registration import GRANT_TYPES, RegistrationError, clean_metadata
 from plugin.oauth.scopes import scopes
-from plugin.oauth.vendor_documents import KNOWN_DOCUMENTS
+from plugin.oauth.traces.registration import metadata_fetched
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def _store_outcome(url: str, outcome: dict[str, Any] | FetchError) -> None:
         )
         if client is not None:
             client.metadata_fresh_until = now + RETRY_AFTER_FAILURE
-        traces.metadata_fetched(url, client, outcome.detail)
+        metadata_fetched(url, client, outcome.detail)
         return
     created = client is None
     if client is None:
@@ -188,7 +188,7 @@ def _store_outcome(url: str, outcome: dict[str, Any] | FetchError) -> None:
     if created:
         record("client.registered", subject=SUBJECT + url, kind="metadata-document")
     db.session.flush()
-    traces.metadata_fetched(url, client, None)
+    metadata_fetched(url, client, None)
 
 
 def _fetch(url: str) -> dict[str, Any] | FetchError:
@@ -268,7 +268,7 @@ def _refetch(url: str, client: OAuthClient | None) -> OAuthClient:
     try:
         check_url(url)
     except FetchError as error:
-        traces.metadata_fetched(url, client, error.detail)
+        metadata_fetched(url, client, error.detail)
         raise _unusable(str(error)) from None
     if recent_failure(url) is None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]

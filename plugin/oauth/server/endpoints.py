@@ -10,10 +10,10 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as BaseIntrospectionEnd
 
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.oauth.grants import CLIENT_AUTH_METHODS
-from plugin.oauth.lookup import FoundToken, find_token
 from plugin.oauth.models import OAuthClient
+from plugin.oauth.server.grants import CLIENT_AUTH_METHODS
 from plugin.oauth.services import revoke_tokens
+from plugin.oauth.tokens.lookup import FoundToken, find_token
 
 INTROSPECTION_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 

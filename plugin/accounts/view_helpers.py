@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, redirect, request
+from flask import Blueprint, has_request_context, redirect, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from plugin.accounts.sessions import safe_next
+
+bp = Blueprint("accounts", __name__)
 
 # One wording for every limit, so that a 429 says nothing about whether an account exists.
 TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
@@ -15,6 +17,11 @@ MAIL_FAILED = (
 )
 FORM_EXPIRED = (
     "This form has expired or was not sent from this site. Check the fields and send it again."
+)
+
+TOKENS_REVOKED = (
+    "Apps connected to your account (such as ChatGPT) were signed out too; "
+    "they ask you to log in again the next time."
 )
 
 

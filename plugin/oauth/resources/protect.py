@@ -15,16 +15,14 @@ from authlib.oauth2.rfc6749.requests import JsonRequest
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
 from flask import g, request
 
-from plugin.oauth.lookup import PresentedToken, find_access_token
-from plugin.oauth.resources import (
-    API_PATH,
+from plugin.oauth.resources.audiences import API_PATH, api_resource, metadata_url
+from plugin.oauth.resources.guard import (
     accepted_at_resource,
-    api_resource,
     challenge,
-    metadata_url,
     refuse_audience,
     refused_at_resource,
 )
+from plugin.oauth.tokens.lookup import PresentedToken, find_access_token
 
 
 class TokenValidator(BearerTokenValidator):

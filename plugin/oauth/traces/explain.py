@@ -19,8 +19,8 @@ from werkzeug.datastructures import MultiDict
 from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
-from plugin.oauth.client_kinds import credentials_home, reconnect_from
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
+from plugin.oauth.traces.client_kinds import credentials_home, reconnect_from
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -258,7 +258,7 @@ def explain_code_failure(error: OAuth2Error, params: MultiDict[str, str]) -> Exp
 def explain_refresh_failure(
     error: OAuth2Error, params: MultiDict[str, str]
 ) -> tuple[str, str, OAuthToken | None]:
-    from plugin.oauth.lookup import find_token_row
+    from plugin.oauth.tokens.lookup import find_token_row
 
     token = find_token_row(params.get("refresh_token") or "", "refresh_token")
     reconnect = reconnect_from(token.client if token is not None else None)

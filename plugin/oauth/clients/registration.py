@@ -21,17 +21,17 @@ from plugin.clock import utcnow
 from plugin.digests import digest
 from plugin.extensions import db
 from plugin.hosts import ascii_host
-from plugin.oauth import traces
-from plugin.oauth.clients import (
+from plugin.oauth.clients.known_apps import impersonation_problem
+from plugin.oauth.clients.manage import (
     MAX_REDIRECT_URIS,
     ClientError,
     clean_client_name,
     delete_client,
     validate_redirect_uri,
 )
-from plugin.oauth.known_apps import impersonation_problem
 from plugin.oauth.models import OAuthClient
 from plugin.oauth.scopes import ordered, scopes
+from plugin.oauth.traces.registration import registered, registration_refused
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 
@@ -128,7 +128,7 @@ def register_dynamic_client(metadata: Any) -> tuple[OAuthClient, bool]:
             )
         granted = clean_metadata(metadata)
     except RegistrationError as error:
-        traces.registration_refused(metadata, str(error))
+        registration_refused(metadata, str(error))
         raise
     fingerprint = digest(json.dumps(granted, sort_keys=True))
     twin = db.session.scalar(
@@ -142,7 +142,7 @@ def register_dynamic_client(metadata: Any) -> tuple[OAuthClient, bool]:
         .limit(1)
     )
     if twin is not None:
-        traces.registered(twin, created=False)
+        registered(twin, created=False)
         return twin, False
     client = OAuthClient(
         client_id="dyn_" + secrets.token_urlsafe(18),
@@ -163,7 +163,7 @@ def register_dynamic_client(metadata: Any) -> tuple[OAuthClient, bool]:
         kind="dynamic",
         redirect_uris=client.redirect_uris,
     )
-    traces.registered(client, created=True)
+    registered(client, created=True)
     return client, True
 
 

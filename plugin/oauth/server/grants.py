@@ -20,11 +20,15 @@ from plugin.clock import utcnow
 from plugin.database import discard_work, rows_affected, write_apart
 from plugin.digests import digest
 from plugin.extensions import db
-from plugin.oauth.lookup import find_token_row, is_access_token_active, is_refresh_token_active
 from plugin.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
-from plugin.oauth.resources import InvalidTargetError, resolve_resource
+from plugin.oauth.resources.audiences import InvalidTargetError, requested_resource
 from plugin.oauth.services import revoke_tokens
-from plugin.oauth.tokens import open_retry_answer, seal_retry_answer
+from plugin.oauth.tokens.issue import open_retry_answer, seal_retry_answer
+from plugin.oauth.tokens.lookup import (
+    find_token_row,
+    is_access_token_active,
+    is_refresh_token_active,
+)
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -61,11 +65,6 @@ class CodeChallenge(BaseCodeChallenge):
             # RFC 7636 would read a missing method as "plain", which is refused here.
             raise InvalidRequestError("Only 'code_challenge_method=S256' is supported.")
         super().validate_code_challenge(grant, redirect_uri)
-
-
-def requested_resource(request: OAuth2Request) -> str | None:
-    """The audience the request's RFC 8707 ``resource`` parameters ask for (None: the API)."""
-    return resolve_resource(request.payload.datalist.get("resource", []))
 
 
 def check_same_resource(request: OAuth2Request, bound: str | None) -> None:

@@ -1,7 +1,8 @@
 """The Authlib authorization server: its grants and endpoints, token generation, ``init_app``.
 
-The pieces live beside it: ``requests`` (how a Flask request is read), ``grants``,
-``endpoints`` (revocation, introspection) and ``lookup`` (finding a presented token).
+The pieces live beside it: ``grants`` and ``endpoints`` (revocation, introspection); below
+it ``oauth.requests`` (how a Flask request is read) and ``oauth.tokens`` (issuing and finding
+tokens).
 """
 
 from __future__ import annotations
@@ -21,19 +22,24 @@ from flask import request as flask_request
 from plugin.accounts.models import User
 from plugin.audit.services import record
 from plugin.extensions import db
-from plugin.oauth import traces
-from plugin.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
-from plugin.oauth.grants import (
+from plugin.oauth.clients.metadata_documents import is_metadata_url, metadata_client
+from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, AuthorizationCode, OAuthClient, OAuthToken
+from plugin.oauth.requests import OAuthRequest
+from plugin.oauth.scopes import ordered, scopes
+from plugin.oauth.server.endpoints import IntrospectionEndpoint, RevocationEndpoint
+from plugin.oauth.server.grants import (
     AuthorizationCodeGrant,
     CodeChallenge,
     RefreshTokenGrant,
     ResourceIndicator,
 )
-from plugin.oauth.metadata_documents import is_metadata_url, metadata_client
-from plugin.oauth.models import MAX_CLIENT_ID_LENGTH, AuthorizationCode, OAuthClient, OAuthToken
-from plugin.oauth.requests import OAuthRequest
-from plugin.oauth.scopes import ordered, scopes
-from plugin.oauth.tokens import store_tokens, token_response
+from plugin.oauth.tokens.issue import store_tokens, token_response
+from plugin.oauth.traces.authorization import (
+    authorization_answered,
+    authorization_refused,
+    authorization_requested,
+)
+from plugin.oauth.traces.tokens import token_issued, token_refused
 from plugin.web import public_url
 
 # Built once: every token, revocation and introspection request runs it, and composing it
@@ -71,22 +77,22 @@ class AuthorizationServer(FlaskAuthorizationServer):
         try:
             grant = super().get_consent_grant(request, end_user=end_user)
         except OAuth2Error as error:
-            traces.authorization_refused(error, end_user)
+            authorization_refused(error, end_user)
             raise
-        traces.authorization_requested(grant, end_user)
+        authorization_requested(grant, end_user)
         return grant
 
     def create_authorization_response(
         self, request: Any = None, grant_user: User | None = None, grant: Any = None
     ) -> Any:
         response = super().create_authorization_response(request, grant_user, grant)
-        traces.authorization_answered(grant, grant_user, response.headers.get("Location", ""))
+        authorization_answered(grant, grant_user, response.headers.get("Location", ""))
         return response
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
         if flask_request.endpoint == "oauth.issue_token":
             # Traced before the description below is made the same for every cause.
-            traces.token_refused(error)
+            token_refused(error)
         if error.error == "invalid_client":
             # One answer for an unknown client, a wrong secret or a missing one (RFC 6749 §5.2).
             error.status_code = 401
@@ -119,7 +125,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         _note_client_use(request.client, row["issued_at"])
         # The refresh grant seals this answer for a retry (grants.RefreshTokenGrant).
         request.issued_token = token
-        traces.token_issued(request, row)
+        token_issued(request, row)
         record(
             "token.refreshed" if previous else "token.issued",
             actor=request.user,
