@@ -146,4 +146,11 @@ def serving(app: Flask) -> Iterator[str]:
 
 
 def base_config(database_url: str) -> dict:
-    return {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET_KEY,
+        # Loopback metadata documents arrive in milliseconds, but a busy test machine can
+        # take longer than production's half second to run the fetch beside the request.
+        "OAUTH_CIMD_FETCH_WAIT": 5,
+    }

@@ -53,6 +53,8 @@ def live_server_env(database_url) -> dict[str, str]:
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
         "SIGNUP_RATE_LIMIT": "1000 per minute",
+        # As for the apps in the test process (tests/helpers.py base_config).
+        "OAUTH_CIMD_FETCH_WAIT": "5",
     }
 
 

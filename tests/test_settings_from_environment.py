@@ -40,6 +40,8 @@ def settings(monkeypatch, tmp_path):
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"OAUTH_CIMD_FETCH_WAIT": "soon"}, "OAUTH_CIMD_FETCH_WAIT"),
+        ({"OAUTH_CIMD_FETCH_WAIT": "60"}, "OAUTH_CIMD_FETCH_WAIT"),
     ],
 )
 def test_a_bad_value_names_its_variable(settings, env, variable):
@@ -55,8 +57,10 @@ def test_values_from_the_environment_are_typed_and_normalised(settings):
         LOG_FORMAT=" JSON ",
         LOG_LEVEL="warning",
         CORS_ORIGINS="https://a.example https://b.example",
+        OAUTH_CIMD_FETCH_WAIT="1.5",
     )
     assert config["ACCESS_TOKEN_TTL"] == 120
+    assert config["OAUTH_CIMD_FETCH_WAIT"] == 1.5
     assert config["RATELIMIT_ENABLED"] is False
     assert (config["LOG_FORMAT"], config["LOG_LEVEL"]) == ("json", "WARNING")
     assert config["CORS_ORIGINS"] == ["https://a.example", "https://b.example"]

@@ -7,6 +7,7 @@ from limits import parse_many
 
 from plugin.config.defaults import (
     BOOL_KEYS,
+    FLOAT_KEYS,
     INT_KEYS,
     LIMIT_KEYS,
     RATE_LIMIT_KEYS,
@@ -29,6 +30,13 @@ def numbers_switches_and_rates(config: Config) -> None:
             ) from None
         if config[key] < 0:
             raise ConfigError(f"{key} must not be negative")
+    for key in FLOAT_KEYS:
+        try:
+            config[key] = float(config[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a number of seconds, got {config[key]!r}") from None
+        if not 0 <= config[key] <= 30:
+            raise ConfigError(f"{key} must be between 0 and 30 seconds")
     for key in LIMIT_KEYS:
         try:
             config[key] = int(config[key])

@@ -80,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH_CIMD_ALLOWED_HOSTS": None,
     # Development and tests only: fetch metadata documents from http://127.0.0.1/localhost.
     "OAUTH_CIMD_ALLOW_LOOPBACK": False,
+    # Seconds a request waits for the metadata-document fetch it started before answering
+    # "try again in a few seconds" (the fetch goes on beside it; the worker is free again).
+    "OAUTH_CIMD_FETCH_WAIT": 0.5,
     # Per address; Claude registers anew on every fresh connection.
     "REGISTRATION_RATE_LIMIT": "20 per hour",
     # How long a retried refresh of a public client's just-rotated token gets the same pair.
@@ -123,6 +126,7 @@ BOOL_KEYS = (
     "OAUTH_CIMD_ALLOW_LOOPBACK",
     "REQUIRE_VERIFIED_EMAIL",
 )
+FLOAT_KEYS = ("OAUTH_CIMD_FETCH_WAIT",)
 LIMIT_KEYS = ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS")
 ENV_KEYS = tuple(DEFAULTS)
 RATE_LIMIT_KEYS = tuple(key for key in DEFAULTS if key.endswith(("_RATE_LIMIT", "_FAILURE_LIMIT")))

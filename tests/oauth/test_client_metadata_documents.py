@@ -115,7 +115,7 @@ def test_oversized_documents_are_refused(signed_in, host):
 def test_slow_hosts_are_given_up_on(signed_in, host, monkeypatch):
     from plugin.oauth.clients import fetch
 
-    # Given up before the request stops waiting (outbound.WAIT), so the page says why.
+    # Given up before the request stops waiting (OAUTH_CIMD_FETCH_WAIT), so the page says why.
     monkeypatch.setattr(fetch, "TIMEOUT", 0.2)
     refused(start(signed_in, host.serve_slowly("/slow.json", 2)), "in time")
 

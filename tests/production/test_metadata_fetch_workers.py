@@ -9,9 +9,12 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
+from plugin.config.defaults import DEFAULTS
 from plugin.oauth.clients.fetch import TIMEOUT
-from plugin.oauth.clients.outbound import MAX_IN_FLIGHT, WAIT
+from plugin.oauth.clients.outbound import MAX_IN_FLIGHT
 from tests.oauth.connector_helpers import DrippingHost
+
+WAIT = DEFAULTS["OAUTH_CIMD_FETCH_WAIT"]
 
 WORKERS = 2
 SLOW_FETCHES = 4

@@ -263,8 +263,8 @@ def metadata_client(url: str) -> OAuthClient | None:
 
 
 def _refetch(url: str, client: OAuthClient | None) -> OAuthClient:
-    """``client`` with the copy a fetch brings within ``outbound.WAIT`` seconds, else with its
-    last good copy; InvalidClientError when there is neither."""
+    """``client`` with the copy a fetch brings within ``OAUTH_CIMD_FETCH_WAIT`` seconds, else
+    with its last good copy; InvalidClientError when there is neither."""
     try:
         check_url(url)
     except FetchError as error:

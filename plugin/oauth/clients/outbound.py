@@ -3,9 +3,9 @@
 A worker serves one request at a time (gunicorn.conf.py) and keeps accepting connections
 meanwhile, so a fetch on the request's thread would hold the worker, and every request queued
 behind it, for as long as the host likes. Here each fetch runs in a daemon thread and the
-request that started it waits at most ``WAIT`` seconds (a request queued behind a few slow
-ones still waits only a few times that); the fetch stores its outcome itself (``job``), so a
-request that gave up finds it on its next try, on any worker. A request for a URL already
+request that started it waits at most ``OAUTH_CIMD_FETCH_WAIT`` seconds (a request queued
+behind a few slow ones still waits only a few times that); the fetch stores its outcome
+itself (``job``), so a request that gave up finds it on its next try, on any worker. A request for a URL already
 being fetched does not wait at all. At most ``MAX_IN_FLIGHT`` fetches run at once in a
 process, and fetches are counted per requesting address and per host in the rate-limit
 storage (shared through Redis when ``REDIS_URL`` is set): past the limits nothing is fetched.
@@ -25,9 +25,6 @@ from plugin.extensions import limiter
 
 log = logging.getLogger(__name__)
 
-# Seconds a request waits for the fetch it started before answering "try again": enough for
-# a host that answers at all promptly (DNS, TLS and one GET take a few hundred milliseconds).
-WAIT = 0.5
 MAX_IN_FLIGHT = 4
 FETCHES_PER_ADDRESS = "10 per minute;60 per hour"
 FETCHES_PER_HOST = "10 per minute;60 per hour"
@@ -107,7 +104,9 @@ def in_flight() -> int:
 
 
 def fetch_and_wait(url: str, job: Callable[[], None]) -> bool:
-    """Start the fetch of ``url`` and wait ``WAIT`` seconds for it; False if it is still
-    running (or was already running: a retry does not wait twice)."""
+    """Start the fetch of ``url`` and wait ``OAUTH_CIMD_FETCH_WAIT`` seconds for it (enough
+    for a host that answers at all promptly: DNS, TLS and one GET take a few hundred
+    milliseconds); False if it is still running (or was already running: a retry does not
+    wait twice)."""
     done, started = start_fetch(url, job)
-    return done.wait(WAIT) if started else done.is_set()
+    return done.wait(current_app.config["OAUTH_CIMD_FETCH_WAIT"]) if started else done.is_set()
