@@ -4,10 +4,10 @@ A worker serves one request at a time (gunicorn.conf.py) and keeps accepting con
 meanwhile, so a fetch on the request's thread would hold the worker, and every request queued
 behind it, for as long as the host likes. Here each fetch runs in a daemon thread and the
 request that started it waits at most ``OAUTH_CIMD_FETCH_WAIT`` seconds (a request queued
-behind a few slow ones still waits only a few times that); the fetch stores its outcome
-itself (``job``), so a request that gave up finds it on its next try, on any worker. A request for a URL already
-being fetched does not wait at all. At most ``MAX_IN_FLIGHT`` fetches run at once in a
-process, and fetches are counted per requesting address and per host in the rate-limit
+behind a few slow ones still waits only a few times that); the fetch stores its outcome itself
+(``job``), so a request that gave up finds it on its next try, on any worker. A request for a
+URL already being fetched does not wait at all. At most ``MAX_IN_FLIGHT`` fetches run at once
+in a process, and fetches are counted per requesting address and per host in the rate-limit
 storage (shared through Redis when ``REDIS_URL`` is set): past the limits nothing is fetched.
 """
 
