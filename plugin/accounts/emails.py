@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from plugin.accounts.addresses import email_problem, normalize_email
+from plugin.accounts.links import find_link, spend_link
 from plugin.accounts.models import EmailToken, User
 from plugin.accounts.reauth import reauthentication_problem
 from plugin.accounts.services import (
@@ -27,7 +27,6 @@ from plugin.accounts.services import (
 from plugin.accounts.throttle import mail_allowed
 from plugin.audit.services import record
 from plugin.clock import utcnow
-from plugin.database import rows_affected
 from plugin.database_errors import is_unique_violation
 from plugin.digests import digest, new_secret
 from plugin.extensions import db
@@ -123,24 +122,11 @@ def send_verification(user: User, *, return_to: str | None = None) -> bool:
 
 
 def _find_token(token: str, purpose: str) -> EmailToken | None:
-    row = db.session.scalar(
-        sa.select(EmailToken).where(
-            EmailToken.token_hash == digest(token), EmailToken.purpose == purpose
-        )
-    )
-    if row is None or row.used_at is not None or row.expires_at < utcnow():
-        return None
-    return row
+    return find_link(EmailToken, token, EmailToken.purpose == purpose)
 
 
 def _spend(row: EmailToken) -> None:
-    # Conditional, so that two clicks on one link cannot both succeed.
-    spent = rows_affected(
-        sa.update(EmailToken)
-        .where(EmailToken.id == row.id, EmailToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    if spent != 1:
+    if not spend_link(EmailToken, row):
         raise AccountError(LINK_INVALID)
 
 

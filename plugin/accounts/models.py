@@ -57,37 +57,35 @@ class UserSession(Model):
     )
 
 
-class PasswordReset(Model):
+class OneTimeLink:
+    """What every one-time link keeps (``plugin.accounts.links`` finds and spends them): its
+    account, a digest of its token, when it expires and was used, and where the person was
+    going (an install waiting behind the login), to resume after."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    return_to: Mapped[str | None] = mapped_column(sa.String(2048))
+
+
+class PasswordReset(OneTimeLink, Model):
     """A one-time link to set a new password: handed over by an admin, or e-mailed to a
     person who forgot theirs. Using one spends every other of that account."""
 
     __tablename__ = "password_resets"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-    # Where the person was going (an install waiting behind the login), to resume after.
-    return_to: Mapped[str | None] = mapped_column(sa.String(2048))
 
-
-class EmailToken(Model):
+class EmailToken(OneTimeLink, Model):
     """A one-time link e-mailed to an address: verify it, or make it the account's new one."""
 
     __tablename__ = "email_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # verify | change
     purpose: Mapped[str] = mapped_column(sa.String(16))
     email: Mapped[str] = mapped_column(sa.String(254))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-    return_to: Mapped[str | None] = mapped_column(sa.String(2048))
 
 
 class Passkey(Model):

@@ -12,6 +12,7 @@ from blinker import Namespace
 from sqlalchemy.exc import IntegrityError
 
 from plugin.accounts.addresses import email_problem, legacy_form, normalize_email
+from plugin.accounts.links import find_link, spend_link, spend_links
 from plugin.accounts.models import EmailToken, PasswordReset, User
 from plugin.accounts.passwords import (
     dummy_hash,
@@ -178,11 +179,7 @@ def remove_admin_unless_last(user: User, refusal: str) -> None:
 
 
 def spend_password_resets(user_id: int) -> None:
-    db.session.execute(
-        sa.update(PasswordReset)
-        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
+    spend_links(PasswordReset, user_id)
 
 
 def set_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:
@@ -253,12 +250,7 @@ def create_password_reset(
 
 def find_password_reset(token: str) -> PasswordReset | None:
     """The unused, unexpired reset for ``token``, or None."""
-    reset = db.session.scalar(
-        sa.select(PasswordReset).where(PasswordReset.token_hash == digest(token))
-    )
-    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
-        return None
-    return reset
+    return find_link(PasswordReset, token)
 
 
 def use_password_reset(token: str, new_password: str) -> User:
@@ -272,12 +264,7 @@ def use_password_reset(token: str, new_password: str) -> User:
     problem = password_problem(new_password, user.email)
     if problem:
         raise AccountError(problem)
-    consumed = rows_affected(
-        sa.update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    if consumed != 1:
+    if not spend_link(PasswordReset, reset):
         raise AccountError("This reset link is invalid, expired or already used.")
     set_password(user, new_password)
     if user.email_verified_at is None:
@@ -288,12 +275,4 @@ def use_password_reset(token: str, new_password: str) -> User:
 
 
 def spend_email_tokens(user_id: int, purpose: str) -> None:
-    db.session.execute(
-        sa.update(EmailToken)
-        .where(
-            EmailToken.user_id == user_id,
-            EmailToken.purpose == purpose,
-            EmailToken.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-    )
+    spend_links(EmailToken, user_id, EmailToken.purpose == purpose)

@@ -64,7 +64,9 @@ def test_an_operator_creates_rotates_and_disables_a_client(app, live_server, pag
     page.shots("admin-client-rotated")
 
     page.get_by_role("link", name="Go to the client").click()
-    page.get_by_role("button", name="Disable client").click()
+    page.wait_for_url(re.compile(r"/admin/clients/\d+$"), wait_until="load")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Disable client").click()
     expect(page.locator("h1 .badge")).to_have_text("Disabled")
     expect(page.get_by_role("status")).to_contain_text("is disabled")
     page.shots("admin-client-disabled")
