@@ -14,7 +14,6 @@ from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
 from tests.helpers import csrf_token_from, make_token
 from tests.oauth.connector_helpers import (
-    DocumentHost,
     client_document,
     desktop_authorize_query,
     register_desktop_app,
@@ -27,13 +26,6 @@ CALLBACK = "http://127.0.0.1:8765/callback"
 @pytest.fixture
 def app_config(app_config):
     return app_config | {"OAUTH_CIMD_ALLOW_LOOPBACK": True}
-
-
-@pytest.fixture
-def host():
-    server = DocumentHost()
-    yield server
-    server.stop()
 
 
 def _connect(kind: str, http, oauth_client, host) -> str:

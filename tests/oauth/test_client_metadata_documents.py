@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.oauth.connector_helpers import DocumentHost, client_document
+from tests.oauth.connector_helpers import client_document
 from tests.oauth.oauth_helpers import authorize_url, pkce_pair
 
 CALLBACK = "http://127.0.0.1:8765/callback"
@@ -16,13 +16,6 @@ CALLBACK = "http://127.0.0.1:8765/callback"
 @pytest.fixture
 def app_config(app_config):
     return app_config | {"OAUTH_CIMD_ALLOW_LOOPBACK": True}
-
-
-@pytest.fixture
-def host():
-    server = DocumentHost()
-    yield server
-    server.stop()
 
 
 class Doc:

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from plugin.config.defaults import DEFAULTS
-from tests.oauth.connector_helpers import DocumentHost, DrippingHost, client_document
+from tests.oauth.connector_helpers import DrippingHost, client_document
 from tests.oauth.oauth_helpers import authorize_url, pkce_pair
 
 CALLBACK = "http://127.0.0.1:8765/callback"
@@ -22,13 +22,6 @@ CALLBACK = "http://127.0.0.1:8765/callback"
 @pytest.fixture
 def app_config(app_config):
     return app_config | {"OAUTH_CIMD_ALLOW_LOOPBACK": True}
-
-
-@pytest.fixture
-def host():
-    server = DocumentHost()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
