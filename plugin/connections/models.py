@@ -83,17 +83,12 @@ class ConnectionTrace(Model):
             return None
         sent = self.steps[-1]
         minutes = int(UNEXCHANGED_AFTER.total_seconds() // 60)
-        return TraceStep(
-            step=sent.step,
-            ok=False,
-            reason=(
-                f"code sent, never exchanged: {sent.reason or 'sent'}, and no token request "
-                f"followed within {minutes} minutes"
-            ),
-            fix=sent.fix,
-            details=None,
-            at=sent.at + UNEXCHANGED_AFTER,
-            repeats=1,
+        return _shown_failure(
+            sent.step,
+            f"code sent, never exchanged: {sent.reason or 'sent'}, and no token request "
+            f"followed within {minutes} minutes",
+            after=sent,
+            waited=UNEXCHANGED_AFTER,
         )
 
     @property
@@ -107,17 +102,12 @@ class ConnectionTrace(Model):
         issued = self.steps[-1]
         minutes = int(UNUSED_AFTER.total_seconds() // 60)
         call = "MCP call" if (self.audience or "").endswith("/mcp") else "API call"
-        return TraceStep(
-            step=call,
-            ok=False,
-            reason=(
-                f"{NO_CALL} (tokens issued at {issued.at:%H:%M} UTC; no {call} used them "
-                f"within {minutes} minutes)"
-            ),
-            fix=issued.fix,
-            details=None,
-            at=issued.at + UNUSED_AFTER,
-            repeats=1,
+        return _shown_failure(
+            call,
+            f"{NO_CALL} (tokens issued at {issued.at:%H:%M} UTC; no {call} used them "
+            f"within {minutes} minutes)",
+            after=issued,
+            waited=UNUSED_AFTER,
         )
 
     @property
@@ -155,3 +145,17 @@ def stalled_clause(now: datetime) -> sa.ColumnElement[bool]:
         ConnectionTrace.updated_at <= now - UNUSED_AFTER,
     )
     return sa.and_(ConnectionTrace.outcome == "pending", sa.or_(unexchanged, unused))
+
+
+def _shown_failure(step: str, reason: str, *, after: TraceStep, waited: timedelta) -> TraceStep:
+    """A failed step a trace amounts to once ``waited`` passed after ``after`` with nothing
+    following: shown, never stored; its fix is the one ``after`` carries."""
+    return TraceStep(
+        step=step,
+        ok=False,
+        reason=reason,
+        fix=after.fix,
+        details=None,
+        at=after.at + waited,
+        repeats=1,
+    )
