@@ -83,7 +83,9 @@ def prepare(folder: Path, pool: int) -> Path:
     return path
 
 
-def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> None:
+def drive(
+    facts_path: Path, scenarios: list[str], calls: int, offset: int, limits_on: bool = False
+) -> None:
     """Run in the measured process: build the apps, then per scenario warm up and make
     ``calls`` calls inside a ctypes callback, the only code callgrind collects."""
     import base64
@@ -97,6 +99,19 @@ def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> No
             "LOG_LEVEL": "INFO",
         }
     )
+    if limits_on:
+        # Production's limiter: every call counted in Redis, no limit ever reached.
+        from run import NEVER_REACHED, REDIS_URL
+
+        os.environ.update(
+            {
+                "RATELIMIT_ENABLED": "true",
+                "REDIS_URL": REDIS_URL,
+                "RATELIMIT_KEY_PREFIX": f"bench-ir-{os.getpid()}",
+                "API_RATE_LIMIT": NEVER_REACHED,
+                "TOKEN_RATE_LIMIT": NEVER_REACHED,
+            }
+        )
     import authlib_peer
     from cpu_per_request import PeerCalls, calls_for
 
@@ -133,7 +148,13 @@ def drive(facts_path: Path, scenarios: list[str], calls: int, offset: int) -> No
 
 
 def instructions(
-    tree: Path, facts: Path, scenarios: list[str], calls: int, folder: Path, offset: int
+    tree: Path,
+    facts: Path,
+    scenarios: list[str],
+    calls: int,
+    folder: Path,
+    offset: int,
+    limits_on: bool = False,
 ) -> list[int]:
     """Instructions of each scenario's ``calls`` calls, one callgrind dump per scenario."""
     out = folder / f"callgrind.{tree.name}"
@@ -154,6 +175,7 @@ def instructions(
         "--offset",
         str(offset),
         *[arg for name in scenarios for arg in ("--scenario", name)],
+        *(["--limits-on"] if limits_on else []),
     ]
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     dumps = sorted(folder.glob(f"{out.name}.*"), key=lambda p: int(p.name.rsplit(".", 1)[1]))
@@ -177,11 +199,16 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="code to measure (repeatable; default: this checkout)",
     )
+    parser.add_argument(
+        "--limits-on",
+        action="store_true",
+        help="rate limits on, counted in Redis (BENCH_REDIS_URL), none ever reached",
+    )
     parser.add_argument("--drive", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.drive:
-        drive(args.drive, args.scenario, args.requests, args.offset)
+        drive(args.drive, args.scenario, args.requests, args.offset, args.limits_on)
         return 0
     trees = args.tree or [ROOT]
     with tempfile.TemporaryDirectory(prefix="plugin-ir-") as tmp:
@@ -190,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = args.scenario or list(SCENARIOS)
         used = args.requests + 20
         columns = [
-            instructions(tree, facts, scenarios, args.requests, folder, i * used)
+            instructions(tree, facts, scenarios, args.requests, folder, i * used, args.limits_on)
             for i, tree in enumerate(trees)
         ]
         print("| scenario | " + " | ".join(str(t) for t in trees) + " |")

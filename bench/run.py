@@ -9,7 +9,9 @@ other with the same gunicorn.conf.py on a free loopback port: the bare Flask app
 ceiling), the peer (bench/authlib_peer.py, a plain Flask + Authlib app) and the app. It
 measures getMe beside the peer's /api/me, listTodos, an MCP tools/call of listTodos, the
 refresh-token grant and introspection, first with 1,000 and then with 1,000,000 stored
-tokens. Ratios are taken within a round, and their median over the rounds is reported.
+tokens. On PostgreSQL each round also serves the production configuration, rate limits on
+Redis, and measures getMe and the MCP call there beside the same calls with limits off.
+Ratios are taken within a round, and their median over the rounds is reported.
 Prints the tables and writes bench/RESULTS.md. See docs/benchmarks.md.
 """
 
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import authlib_peer
 import machine
+import redis
 import report
 import seed
 import sqlalchemy as sa
@@ -40,7 +43,12 @@ from wrk import WrkResult, run_wrk
 POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SMALL_TOKEN_COUNT = 1_000
+# Production's settings with the per-minute limits raised so far that no 429 is answered:
+# every call is counted in Redis as in production, none is refused.
+NEVER_REACHED = "1000000000 per minute"
+LIMITS_ON = report.LIMITS_ON
 
 
 @dataclass
@@ -59,6 +67,7 @@ class Settings:
     log_level: str
     repeat: int
     command: str
+    limits_on: bool = True
 
     @property
     def refresh_pool(self) -> int:
@@ -82,6 +91,13 @@ class Row:
     peer_rps: float = float("nan")
     bare_cpu_ms: float = float("nan")
     peer_cpu_ms: float = float("nan")
+    # A "limits on Redis" row's counterpart with limits off, in the same round.
+    off_rps: float = float("nan")
+    off_cpu_ms: float = float("nan")
+
+    @property
+    def limits_ratio(self) -> float:
+        return self.result.requests_per_second / self.off_rps if self.off_rps else float("nan")
 
     @property
     def ratio(self) -> float:
@@ -130,6 +146,12 @@ def parse_args(argv: list[str] | None) -> Settings:
         default="INFO",
         help="the app's LOG_LEVEL (INFO, the default, logs every request)",
     )
+    parser.add_argument(
+        "--no-limits-on",
+        dest="limits_on",
+        action="store_false",
+        help="skip the production configuration (PostgreSQL, rate limits on Redis)",
+    )
     args = parser.parse_args(argv)
     workers = args.workers
     return Settings(
@@ -146,6 +168,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         large_token_count=100_000 if args.quick else 1_000_000,
         log_level=args.log_level,
         repeat=max(1, args.repeat),
+        limits_on=args.limits_on,
         command=" ".join(["python bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
     )
 
@@ -185,6 +208,27 @@ def require_postgres() -> None:
         engine.dispose()
 
 
+def require_redis() -> None:
+    """Stop with one line, before any work, when the production configuration's Redis is
+    not reachable."""
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as connection:
+            connection.ping()
+    except redis.RedisError as error:
+        raise SystemExit(
+            f"Redis is not reachable at {REDIS_URL} ({error.__class__.__name__}): start it, "
+            "set BENCH_REDIS_URL or use --no-limits-on"
+        ) from None
+
+
+def forget_counts(prefix: str) -> None:
+    """Delete the rate-limit counters a run left in Redis under its own key prefix."""
+    with redis.Redis.from_url(REDIS_URL) as connection:
+        keys = list(connection.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            connection.delete(*keys)
+
+
 def migrate(env: dict[str, str]) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "plugin", "db", "upgrade"],
@@ -218,6 +262,15 @@ class Bench:
             log_level=settings.log_level,
         )
         migrate(self.env)
+        # Production: PostgreSQL, rate limits on Redis (under a key prefix of this run's own).
+        self.limits_on = settings.limits_on and kind == "postgresql"
+        self.limits_env = {
+            "RATELIMIT_ENABLED": "true",
+            "REDIS_URL": REDIS_URL,
+            "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(6)}",
+            "API_RATE_LIMIT": NEVER_REACHED,
+            "TOKEN_RATE_LIMIT": NEVER_REACHED,
+        }
         self.app = create_app({"DATABASE_URL": url, "SECRET_KEY": self.env["SECRET_KEY"]})
 
     def run(self) -> list[Row]:
@@ -267,6 +320,9 @@ class Bench:
         pool = seed.issue_pool(self.app, self.seeded, s.refresh_pool)
         refresh_file = self._write("refresh.txt", [r for _, r in pool])
         access_file = self._write("access.txt", [a for a, _ in pool[:2_000]])
+        # Limits on and off take turns at going first, so neither always meets the same load.
+        if self.limits_on and self.round % 2:
+            self._limits_on_round(worker_class)
         with self._serve(worker_class, "wsgi:app") as server:
             mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
             self._warm_up(server, "/api/todos", "bearer.lua", self.bearer_file)
@@ -286,6 +342,24 @@ class Bench:
             )
             self._measure(
                 server, worker_class, "introspect", "/", "introspect.lua", tokens=access_file
+            )
+        if self.limits_on and not self.round % 2:
+            self._limits_on_round(worker_class)
+
+    def _limits_on_round(self, worker_class: str) -> None:
+        """getMe and the MCP call served as production serves them: rate limits on Redis."""
+        with self._serve(worker_class, "wsgi:app", self.limits_env) as server:
+            mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
+            self._warm_up(server, "/api/me", "bearer.lua", self.bearer_file)
+            self._measure(server, worker_class, "getMe" + LIMITS_ON, "/api/me", "bearer.lua")
+            self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
+            self._measure(
+                server,
+                worker_class,
+                "MCP tools/call listTodos" + LIMITS_ON,
+                "/mcp",
+                "mcp_call.lua",
+                tokens=mcp_file,
             )
 
     def _mcp_tokens(self, resource: str) -> list[str]:
@@ -311,8 +385,8 @@ class Bench:
         path.write_text("\n".join(values) + "\n")
         return path
 
-    def _serve(self, worker_class: str, app: str):
-        env = dict(self.env)
+    def _serve(self, worker_class: str, app: str, settings: dict[str, str] | None = None):
+        env = {**self.env, **(settings or {})}
         if worker_class == "gthread":
             # What production runs: gunicorn.conf.py's own choice, gthread's head-buffering
             # subclass (plugin/gthread_worker.py), not gunicorn's plain gthread.
@@ -411,15 +485,35 @@ class Bench:
         return row
 
 
+def pair_limits_on(rows: list[Row]) -> None:
+    """Give each "limits on Redis" row the req/s and CPU of its scenario with limits off in
+    the same round."""
+    off = {(r.database, r.worker_class, r.phase, r.round, r.scenario): r for r in rows}
+    for row in rows:
+        if row.scenario.endswith(LIMITS_ON):
+            name = row.scenario.removesuffix(LIMITS_ON)
+            twin = off.get((row.database, row.worker_class, row.phase, row.round, name))
+            if twin is not None:
+                row.off_rps = twin.result.requests_per_second
+                row.off_cpu_ms = twin.cpu_ms
+
+
+def _ranking(row: Row) -> float:
+    if row.scenario.endswith(LIMITS_ON):
+        return row.limits_ratio
+    return row.peer_ratio if row.scenario == "getMe" else row.ratio
+
+
 def medians(rows: list[Row]) -> list[Row]:
     """Per configuration and scenario, the round with the median ratio (the lower of two
-    middles): getMe's to the peer in the same round, every other scenario's to bare Flask."""
+    middles): getMe's to the peer in the same round, a "limits on Redis" scenario's to the
+    same scenario with limits off, every other scenario's to bare Flask."""
     groups: dict[tuple, list[Row]] = {}
     for row in rows:
         groups.setdefault((row.database, row.worker_class, row.scenario, row.phase), []).append(row)
     chosen = []
     for group in groups.values():
-        ranked = sorted(group, key=lambda r: r.peer_ratio if r.scenario == "getMe" else r.ratio)
+        ranked = sorted(group, key=_ranking)
         chosen.append(ranked[(len(ranked) - 1) // 2])
     return chosen
 
@@ -432,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
     if "postgresql" in settings.databases:
         require_postgres()
+        if settings.limits_on:
+            require_redis()
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="plugin-bench-") as tmp:
         folder = Path(tmp)
@@ -446,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     rows += bench.run()
                 finally:
+                    if bench.limits_on:
+                        forget_counts(bench.limits_env["RATELIMIT_KEY_PREFIX"])
                     with bench.app.app_context():
                         from plugin.extensions import db
 
@@ -453,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
                         db.engine.dispose()
     uses_postgres = "postgresql" in settings.databases
     info = machine.describe(POSTGRES_ADMIN_URL if uses_postgres else None)
+    pair_limits_on(rows)
     summary = medians(rows)
     text = report.render(summary, rows, info, settings, started)
     say("")

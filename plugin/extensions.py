@@ -11,6 +11,9 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+# Registers the storage scheme REDIS_URL selects for the limiter (plugin/config/checks.py).
+from plugin import ratelimit_storage  # noqa: F401
+
 
 class Base(DeclarativeBase):
     # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.

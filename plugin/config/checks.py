@@ -13,6 +13,7 @@ from plugin.config.defaults import (
     RATE_LIMIT_KEYS,
     SIGN_IN_METHODS,
 )
+from plugin.ratelimit_storage import SCHEME_PREFIX
 
 
 class ConfigError(Exception):
@@ -76,7 +77,8 @@ def public_origin_and_redis(config: Config) -> None:
         raise ConfigError(
             f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redis_url!r})"
         )
-    config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    # plugin+redis://…: limits' Redis storage in one round trip per limit (ratelimit_storage.py).
+    config["RATELIMIT_STORAGE_URI"] = f"{SCHEME_PREFIX}{redis_url}" if redis_url else "memory://"
     if redis_url:
         # A Redis that stops answering must cost a request milliseconds, not minutes: the
         # limiter then counts in process memory until Redis is back (extensions.py).

@@ -98,3 +98,51 @@ def test_a_hung_redis_costs_a_request_well_under_two_seconds(app_config, silent_
     assert time.monotonic() - started < 2
     with app.app_context():
         db.engine.dispose()
+
+
+def commands_sent(private_redis, make_requests) -> list[str]:
+    """The commands the app sent to Redis while ``make_requests`` ran (one per round trip;
+    the commands a script runs inside Redis are left out)."""
+    marker = "end-of-requests"
+    with redis.Redis.from_url(private_redis.url) as watcher, watcher.monitor() as monitor:
+        make_requests()
+        with redis.Redis.from_url(private_redis.url) as other:
+            other.echo(marker)
+        sent = []
+        while True:
+            command = monitor.next_command()
+            if command["command"] == f"ECHO {marker}":
+                return sent
+            if command["client_type"] != "lua":
+                sent.append(command["command"].split()[0].upper())
+
+
+def test_a_limited_request_costs_one_round_trip_with_the_same_headers(probe_client, private_redis):
+    probe_client.get("/limited-probe")  # loads the counting script into this Redis
+    answers = []
+    sent = commands_sent(
+        private_redis, lambda: answers.extend(probe_client.get("/limited-probe") for _ in range(3))
+    )
+    assert sent == ["EVALSHA"] * 3
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert [a.headers["X-RateLimit-Limit"] for a in answers] == ["3"] * 3
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    # The reset time is the counter's own expiry in Redis, read as limits' storage reads it.
+    with redis.Redis.from_url(private_redis.url) as connection:
+        (key,) = redis_keys(private_redis)
+        expected = int(time.time() + connection.ttl(key) + 1)
+    assert abs(int(answers[-1].headers["X-RateLimit-Reset"]) - expected) <= 1
+
+
+def test_a_unix_socket_redis_url_is_accepted(app_config, tmp_path):
+    from plugin import create_app
+    from plugin.extensions import db
+
+    # Nothing listens there: the app starts, and limits in memory until Redis answers.
+    app = create_app({**app_config, "REDIS_URL": f"unix://{tmp_path / 'redis.sock'}"})
+    app.register_blueprint(probe)
+    client = app.test_client()
+    assert [client.get("/limited-probe").status_code for _ in range(4)] == [200, 200, 200, 429]
+    with app.app_context():
+        db.engine.dispose()
