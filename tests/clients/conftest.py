@@ -65,7 +65,7 @@ def fastmcp_python(tmp_path_factory) -> Path:
         + ["--no-deps", "-r", str(CLIENTS / "fastmcp-requirements.txt")],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=240,
     )
     if installed.returncode != 0:
         message = f"could not install fastmcp from the package index: {installed.stderr[-500:]}"
