@@ -63,8 +63,8 @@ class HeadBufferingWorker(ThreadWorker):
         self.notified_at = float("-inf")
         # Requests handed to the thread pool and not finished yet (main thread only).
         self.in_flight = 0
-        # Until then, a just-accepted connection whose head has not come counts as busy.
-        self.claimed_until = 0.0
+        # Connections just accepted whose head has not come, each busy until its deadline.
+        self.claims: dict[TConn, float] = {}
 
     def notify(self) -> None:
         # gthread touches the heartbeat file (a utimensat) on every pass of its loop, which
@@ -86,21 +86,25 @@ class HeadBufferingWorker(ThreadWorker):
     def set_accept_enabled(self, enabled: bool) -> None:
         # gthread's loop asks for accepting whenever it holds few connections; only a worker
         # with a free thread takes new ones.
-        free = self.in_flight < self.cfg.threads and time.monotonic() >= self.claimed_until
-        super().set_accept_enabled(enabled and free)
+        super().set_accept_enabled(enabled and self._busy() < self.cfg.threads)
+
+    def _busy(self) -> int:
+        if self.claims:
+            now = time.monotonic()
+            for conn in [conn for conn, until in self.claims.items() if until <= now]:
+                del self.claims[conn]
+        return self.in_flight + len(self.claims)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         # Wake up when a claim ends, to accept again.
-        claimed = self.claimed_until - time.monotonic()
-        if claimed > 0:
-            timeout = min(timeout, claimed)
+        if self.claims:
+            timeout = max(0.0, min(timeout, min(self.claims.values()) - time.monotonic()))
         super().wait_for_and_dispatch_events(timeout)
 
     def _submit(self, conn: TConn) -> None:
         self.in_flight += 1
-        self.claimed_until = 0.0
         super().enqueue_req(conn)
-        if self.in_flight >= self.cfg.threads:
+        if self._busy() >= self.cfg.threads:
             self.set_accept_enabled(False)
 
     def finish_request(self, conn: TConn, fs: Any) -> None:
@@ -117,10 +121,11 @@ class HeadBufferingWorker(ThreadWorker):
             self._dispatch(conn, head)
             return
         if conn.parser is None:
-            # Just accepted (gthread builds the parser on its first request): claim it for
-            # a moment, so that a burst of connections is not all taken by this worker.
-            self.claimed_until = time.monotonic() + NEW_CONNECTION_CLAIM
-            self.set_accept_enabled(False)
+            # Just accepted (gthread builds the parser on its first request): claim a thread
+            # for it a moment, so that a burst of connections is not all taken by this worker.
+            self.claims[conn] = time.monotonic() + NEW_CONNECTION_CLAIM
+            if self._busy() >= self.cfg.threads:
+                self.set_accept_enabled(False)
         conn.head = head
         conn.timeout = time.monotonic() + self.header_timeout
         # Kept-alive sockets come back from the poller non-blocking already (a syscall saved).
@@ -172,6 +177,7 @@ class HeadBufferingWorker(ThreadWorker):
 
     def _stop_reading(self, conn: TConn) -> None:
         self.reading_heads.remove(conn)
+        self.claims.pop(conn, None)
         if not conn.polled:
             return
         try:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from gunicorn.config import Config
 
+from plugin import gthread_worker
 from plugin.gthread_worker import HeadBufferingWorker
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -48,7 +49,7 @@ def worker() -> Iterator[tuple[HeadBufferingWorker, socket.socket]]:
     made.reading_heads = deque()
     made.nr_conns = 0
     made.in_flight = 0
-    made.claimed_until = 0.0
+    made.claims = {}
     made._accepting = False
     yield made, listener
     for conn in [*made.tpool.submitted, *made.reading_heads]:
@@ -115,7 +116,19 @@ def test_a_silent_connection_holds_the_worker_only_for_a_moment(worker):
         worker.wait_for_and_dispatch_events(1.0)
         # The loop wakes when the claim ends, not after its usual second.
         assert time.monotonic() - started < 0.5
-        time.sleep(max(0.0, worker.claimed_until - time.monotonic()))
+        time.sleep(gthread_worker.NEW_CONNECTION_CLAIM)
         worker.set_accept_enabled(True)
         assert accepting(worker)
         assert worker.reading_heads  # still waiting for its head, without a thread
+
+
+def test_with_two_threads_a_worker_takes_a_second_connection(worker):
+    worker, listener = worker
+    worker.cfg.set("threads", 2)
+    worker.set_accept_enabled(True)
+    with connect(listener), connect(listener):
+        worker.accept(listener)
+        assert accepting(worker)
+        worker.accept(listener)
+        assert not accepting(worker)
+        assert len(worker.claims) == 2
