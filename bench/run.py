@@ -1,7 +1,7 @@
 """Load-test the app under gunicorn with wrk, beside bare Flask and Authlib's example style.
 
     python bench/run.py [--quick] [--db sqlite|postgresql|both] [--workers N] [--rounds N]
-                        [--worker-class sync|gthread|both] [--threads N]
+                        [--worker-class sync|gthread|both] [--threads N] [--scenarios A,B]
 
 Creates a fresh database (a SQLite file in a temporary folder, or a new PostgreSQL database
 that is dropped at the end), migrates and seeds it, and in each round serves, one after the
@@ -49,6 +49,8 @@ SMALL_TOKEN_COUNT = 1_000
 # every call is counted in Redis as in production, none is refused.
 NEVER_REACHED = "1000000000 per minute"
 LIMITS_ON = report.LIMITS_ON
+# The app's scenarios in the order each round measures them.
+APP_SCENARIOS = ("getMe", "listTodos", "MCP tools/call listTodos", "refresh grant", "introspect")
 
 
 @dataclass
@@ -68,6 +70,18 @@ class Settings:
     repeat: int
     command: str
     limits_on: bool = True
+    # The app's scenarios to measure (bare Flask always, the peer's where one is compared).
+    scenarios: tuple[str, ...] = APP_SCENARIOS
+
+    @property
+    def filtered(self) -> bool:
+        return self.scenarios != APP_SCENARIOS
+
+    def measures(self, scenario: str) -> bool:
+        if scenario in APP_SCENARIOS:
+            return scenario in self.scenarios
+        # A peer scenario: measured when the app's scenario it is compared with is.
+        return any(report.PEER_SCENARIO.get(ours) == scenario for ours in self.scenarios)
 
     @property
     def refresh_pool(self) -> int:
@@ -142,6 +156,12 @@ def parse_args(argv: list[str] | None) -> Settings:
         "and report the median ratio",
     )
     parser.add_argument(
+        "--scenarios",
+        default=",".join(APP_SCENARIOS),
+        help="comma-separated app scenarios to measure (default: all); a filtered run "
+        "prints its table and leaves bench/RESULTS.md alone",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         help="the app's LOG_LEVEL (INFO, the default, logs every request)",
@@ -154,6 +174,10 @@ def parse_args(argv: list[str] | None) -> Settings:
     )
     args = parser.parse_args(argv)
     workers = args.workers
+    chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in APP_SCENARIOS]
+    if unknown or not chosen:
+        parser.error(f"--scenarios: choose among {', '.join(APP_SCENARIOS)}")
     return Settings(
         quick=args.quick,
         databases=["sqlite", "postgresql"] if args.db == "both" else [args.db],
@@ -170,6 +194,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         repeat=max(1, args.repeat),
         limits_on=args.limits_on,
         command=" ".join(["python bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
+        scenarios=tuple(name for name in APP_SCENARIOS if name in chosen),
     )
 
 
@@ -305,44 +330,49 @@ class Bench:
             "bench.bare_app:app",
             [("bare Flask", "/", "bearer.lua", self.bearer_file)],
         )
-        peer_refresh = authlib_peer.refresh_pool(self.peer_app, s.refresh_pool)
-        peer_refresh_file = self._write("peer-refresh.txt", peer_refresh)
-        self._ceilings(
-            worker_class,
-            "bench.authlib_peer:app",
-            [
-                ("peer /api/me", "/api/me", "bearer.lua", self.peer_file),
-                ("peer /api/todos", "/api/todos", "bearer.lua", self.peer_file),
-                ("peer refresh grant", "/", "refresh.lua", peer_refresh_file),
-            ],
-            basic=self.peer.basic,
-        )
-        pool = seed.issue_pool(self.app, self.seeded, s.refresh_pool)
-        refresh_file = self._write("refresh.txt", [r for _, r in pool])
-        access_file = self._write("access.txt", [a for a, _ in pool[:2_000]])
+        peer_runs = [
+            ("peer /api/me", "/api/me", "bearer.lua", self.peer_file),
+            ("peer /api/todos", "/api/todos", "bearer.lua", self.peer_file),
+        ]
+        if s.measures("peer refresh grant"):
+            peer_refresh = authlib_peer.refresh_pool(self.peer_app, s.refresh_pool)
+            peer_refresh_file = self._write("peer-refresh.txt", peer_refresh)
+            peer_runs.append(("peer refresh grant", "/", "refresh.lua", peer_refresh_file))
+        peer_runs = [run for run in peer_runs if s.measures(run[0])]
+        if peer_runs:
+            self._ceilings(worker_class, "bench.authlib_peer:app", peer_runs, basic=self.peer.basic)
+        if s.measures("refresh grant") or s.measures("introspect"):
+            pool = seed.issue_pool(self.app, self.seeded, s.refresh_pool)
+            refresh_file = self._write("refresh.txt", [r for _, r in pool])
+            access_file = self._write("access.txt", [a for a, _ in pool[:2_000]])
         # Limits on and off take turns at going first, so neither always meets the same load.
         if self.limits_on and self.round % 2:
             self._limits_on_round(worker_class)
         with self._serve(worker_class, "wsgi:app") as server:
             mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
             self._warm_up(server, "/api/todos", "bearer.lua", self.bearer_file)
-            self._measure(server, worker_class, "getMe", "/api/me", "bearer.lua")
-            self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
-            self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
-            self._measure(
-                server,
-                worker_class,
-                "MCP tools/call listTodos",
-                "/mcp",
-                "mcp_call.lua",
-                tokens=mcp_file,
-            )
-            self._measure(
-                server, worker_class, "refresh grant", "/", "refresh.lua", tokens=refresh_file
-            )
-            self._measure(
-                server, worker_class, "introspect", "/", "introspect.lua", tokens=access_file
-            )
+            if s.measures("getMe"):
+                self._measure(server, worker_class, "getMe", "/api/me", "bearer.lua")
+            if s.measures("listTodos"):
+                self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
+            if s.measures("MCP tools/call listTodos"):
+                self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
+                self._measure(
+                    server,
+                    worker_class,
+                    "MCP tools/call listTodos",
+                    "/mcp",
+                    "mcp_call.lua",
+                    tokens=mcp_file,
+                )
+            if s.measures("refresh grant"):
+                self._measure(
+                    server, worker_class, "refresh grant", "/", "refresh.lua", tokens=refresh_file
+                )
+            if s.measures("introspect"):
+                self._measure(
+                    server, worker_class, "introspect", "/", "introspect.lua", tokens=access_file
+                )
         if self.limits_on and not self.round % 2:
             self._limits_on_round(worker_class)
 
@@ -350,17 +380,19 @@ class Bench:
         """getMe and the MCP call served as production serves them: rate limits on Redis."""
         with self._serve(worker_class, "wsgi:app", self.limits_env) as server:
             mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
-            self._warm_up(server, "/api/me", "bearer.lua", self.bearer_file)
-            self._measure(server, worker_class, "getMe" + LIMITS_ON, "/api/me", "bearer.lua")
-            self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
-            self._measure(
-                server,
-                worker_class,
-                "MCP tools/call listTodos" + LIMITS_ON,
-                "/mcp",
-                "mcp_call.lua",
-                tokens=mcp_file,
-            )
+            if self.settings.measures("getMe"):
+                self._warm_up(server, "/api/me", "bearer.lua", self.bearer_file)
+                self._measure(server, worker_class, "getMe" + LIMITS_ON, "/api/me", "bearer.lua")
+            if self.settings.measures("MCP tools/call listTodos"):
+                self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
+                self._measure(
+                    server,
+                    worker_class,
+                    "MCP tools/call listTodos" + LIMITS_ON,
+                    "/mcp",
+                    "mcp_call.lua",
+                    tokens=mcp_file,
+                )
 
     def _mcp_tokens(self, resource: str) -> list[str]:
         """One token per person bound to this server's /mcp (its port changes every start)."""
@@ -558,6 +590,9 @@ def main(argv: list[str] | None = None) -> int:
     say(report.table(summary))
     say("")
     say("\n".join(report.verdicts(summary)))
+    if settings.filtered:
+        say("\n(a run of some scenarios only: bench/RESULTS.md left as it was)")
+        return 0
     path = ROOT / "bench" / "RESULTS.md"
     path.write_text(report.with_kept_notes(text, path))
     say(f"\nwrote {path.relative_to(ROOT)}")

@@ -6,6 +6,14 @@ and waits holds that thread for as long as it likes, so a dozen such connections
 worker (gunicorn has no setting that bounds it). This worker reads request heads in its event
 loop instead, next to the kept-alive connections: a slow head costs a socket and a buffer,
 never a thread, and is closed with 408 after ``header_timeout`` seconds.
+
+It also accepts new connections only while one of its threads is free. gthread accepts as
+long as it holds fewer than ``worker_connections``, so one worker could take every connection
+of a burst while another sat idle: with 2 workers and 4 kept-alive connections, a benchmark
+run found one worker doing all the work in half of its runs, its requests queued behind each
+other (docs/benchmarks.md). A busy worker now leaves new connections to an idle one, as a
+sync worker does; when every worker is busy they wait in the listen backlog until a thread
+frees, which takes one request's time, never a client's.
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ MAX_HEAD_BYTES = 64 * 1024
 RECV_BYTES = 8192
 # Seconds between heartbeats at most (gunicorn's timeout is 30 s by default).
 NOTIFY_INTERVAL = 1.0
+# A new connection's first bytes usually follow its accept within microseconds; for this long
+# at most the worker counts it as busy and leaves further connections to the other workers.
+NEW_CONNECTION_CLAIM = 0.05
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
@@ -50,6 +61,10 @@ class HeadBufferingWorker(ThreadWorker):
         # In the order they started, so the first one is always the next to expire.
         self.reading_heads: deque[TConn] = deque()
         self.notified_at = float("-inf")
+        # Requests handed to the thread pool and not finished yet (main thread only).
+        self.in_flight = 0
+        # Connections just accepted whose head has not come, each busy until its deadline.
+        self.claims: dict[TConn, float] = {}
 
     def notify(self) -> None:
         # gthread touches the heartbeat file (a utimensat) on every pass of its loop, which
@@ -68,15 +83,49 @@ class HeadBufferingWorker(ThreadWorker):
         )
         super().init_process()
 
+    def set_accept_enabled(self, enabled: bool) -> None:
+        # gthread's loop asks for accepting whenever it holds few connections; only a worker
+        # with a free thread takes new ones.
+        super().set_accept_enabled(enabled and self._busy() < self.cfg.threads)
+
+    def _busy(self) -> int:
+        if self.claims:
+            now = time.monotonic()
+            for conn in [conn for conn, until in self.claims.items() if until <= now]:
+                del self.claims[conn]
+        return self.in_flight + len(self.claims)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        # Wake up when a claim ends, to accept again.
+        if self.claims:
+            timeout = max(0.0, min(timeout, min(self.claims.values()) - time.monotonic()))
+        super().wait_for_and_dispatch_events(timeout)
+
+    def _submit(self, conn: TConn) -> None:
+        self.in_flight += 1
+        super().enqueue_req(conn)
+        if self._busy() >= self.cfg.threads:
+            self.set_accept_enabled(False)
+
+    def finish_request(self, conn: TConn, fs: Any) -> None:
+        self.in_flight -= 1
+        super().finish_request(conn, fs)
+
     def enqueue_req(self, conn: TConn) -> None:
         if not self.buffers_heads:
-            super().enqueue_req(conn)
+            self._submit(conn)
             return
         # A kept-alive connection may already hold the start of its next request.
         head = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
         if head_is_complete(head):
             self._dispatch(conn, head)
             return
+        if conn.parser is None:
+            # Just accepted (gthread builds the parser on its first request): claim a thread
+            # for it a moment, so that a burst of connections is not all taken by this worker.
+            self.claims[conn] = time.monotonic() + NEW_CONNECTION_CLAIM
+            if self._busy() >= self.cfg.threads:
+                self.set_accept_enabled(False)
         conn.head = head
         conn.timeout = time.monotonic() + self.header_timeout
         # Kept-alive sockets come back from the poller non-blocking already (a syscall saved).
@@ -124,10 +173,11 @@ class HeadBufferingWorker(ThreadWorker):
         conn.init()
         conn.parser.unreader.unread(bytes(head))
         conn.data_ready = True
-        super().enqueue_req(conn)
+        self._submit(conn)
 
     def _stop_reading(self, conn: TConn) -> None:
         self.reading_heads.remove(conn)
+        self.claims.pop(conn, None)
         if not conn.polled:
             return
         try:
