@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -154,6 +155,58 @@ def _limits_on_verdicts(rows: list[Any], name: str) -> list[str]:
     return out
 
 
+# Production's targets, judged on every round (ratios within a round; median and range).
+MCP_VS_API = ("MCP tools/call listTodos", "listTodos", 0.8)
+TAIL_SCENARIOS = ("getMe", "listTodos", "MCP tools/call listTodos")
+TAIL_MOST = 4.0  # p99 at most this many times p50
+PEER_LEAST = (("refresh grant", "postgresql", 1.0), ("getMe", None, 1.5))
+
+
+def round_verdicts(every_run: list[Any]) -> list[str]:
+    """The MCP call against ``/api``, the tail, and the peer targets, from every round's rows."""
+    out = []
+    for database, worker_class in sorted({(r.database, r.worker_class) for r in every_run}):
+        name = f"{database}/{worker_class}"
+        runs = [r for r in every_run if (r.database, r.worker_class) == (database, worker_class)]
+        by_round: dict[tuple[str, int], dict[str, Any]] = {}
+        for r in runs:
+            by_round.setdefault((r.phase, r.round), {})[r.scenario] = r
+        mcp, api, least = MCP_VS_API
+        ratios = [
+            scenarios[mcp].result.requests_per_second / scenarios[api].result.requests_per_second
+            for scenarios in by_round.values()
+            if mcp in scenarios and api in scenarios
+        ]
+        if ratios:
+            out.append(_ranged(f"{name}: {mcp} >= {least:.2f}x {api} (req/s)", ratios, least))
+        for scenario in TAIL_SCENARIOS:
+            tails = [r.result.p99_ms / r.result.p50_ms for r in runs if r.scenario == scenario]
+            if tails:
+                out.append(
+                    _target(
+                        f"{name}: {scenario} p99 <= {TAIL_MOST:.0f}x p50 in every run",
+                        max(tails) <= TAIL_MOST,
+                        f"at most {max(tails):.1f}x in {len(tails)} runs",
+                    )
+                )
+        for scenario, only_on, least in PEER_LEAST:
+            if only_on not in (None, database):
+                continue
+            ratios = [r.peer_ratio for r in runs if r.scenario == scenario and r.peer_rps]
+            if ratios:
+                out.append(_ranged(f"{name}: {scenario} >= {least:.2f}x peer", ratios, least))
+    return out
+
+
+def _ranged(what: str, ratios: list[float], least: float) -> str:
+    middle = statistics.median(ratios)
+    return _target(
+        what,
+        middle >= least,
+        f"median {middle:.2f}x, {min(ratios):.2f}-{max(ratios):.2f}x over {len(ratios)} rounds",
+    )
+
+
 def _target(what: str, met: bool, figures: str) -> str:
     return f"- {'MET' if met else 'NOT MET'}: {what} ({figures})"
 
@@ -214,6 +267,7 @@ machine is shared: the 1-minute load average before each run is shown beside it 
 ## Targets
 
 {chr(10).join(verdicts(rows))}
+{chr(10).join(round_verdicts(every_run))}
 
 ## Every run
 

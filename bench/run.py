@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     say("")
     say(report.table(summary))
     say("")
-    say("\n".join(report.verdicts(summary)))
+    say("\n".join(report.verdicts(summary) + report.round_verdicts(rows)))
     if settings.filtered:
         say("\n(a run of some scenarios only: bench/RESULTS.md left as it was)")
         return 0
