@@ -349,22 +349,12 @@ class Bench:
         if self.limits_on and self.round % 2:
             self._limits_on_round(worker_class)
         with self._serve(worker_class, "wsgi:app") as server:
-            mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
             self._warm_up(server, "/api/todos", "bearer.lua", self.bearer_file)
             if s.measures("getMe"):
                 self._measure(server, worker_class, "getMe", "/api/me", "bearer.lua")
             if s.measures("listTodos"):
                 self._measure(server, worker_class, "listTodos", "/api/todos", "bearer.lua")
-            if s.measures("MCP tools/call listTodos"):
-                self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
-                self._measure(
-                    server,
-                    worker_class,
-                    "MCP tools/call listTodos",
-                    "/mcp",
-                    "mcp_call.lua",
-                    tokens=mcp_file,
-                )
+            self._measure_mcp(server, worker_class)
             if s.measures("refresh grant"):
                 self._measure(
                     server, worker_class, "refresh grant", "/", "refresh.lua", tokens=refresh_file
@@ -379,20 +369,26 @@ class Bench:
     def _limits_on_round(self, worker_class: str) -> None:
         """getMe and the MCP call served as production serves them: rate limits on Redis."""
         with self._serve(worker_class, "wsgi:app", self.limits_env) as server:
-            mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
             if self.settings.measures("getMe"):
                 self._warm_up(server, "/api/me", "bearer.lua", self.bearer_file)
                 self._measure(server, worker_class, "getMe" + LIMITS_ON, "/api/me", "bearer.lua")
-            if self.settings.measures("MCP tools/call listTodos"):
-                self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
-                self._measure(
-                    server,
-                    worker_class,
-                    "MCP tools/call listTodos" + LIMITS_ON,
-                    "/mcp",
-                    "mcp_call.lua",
-                    tokens=mcp_file,
-                )
+            self._measure_mcp(server, worker_class, LIMITS_ON)
+
+    def _measure_mcp(self, server: Server, worker_class: str, suffix: str = "") -> None:
+        """The MCP call, with tokens bound to this server's /mcp (its port changes every
+        start), when the run measures it."""
+        if not self.settings.measures("MCP tools/call listTodos"):
+            return
+        mcp_file = self._write("mcp.txt", self._mcp_tokens(server.url + "/mcp"))
+        self._warm_up(server, "/mcp", "mcp_call.lua", mcp_file)
+        self._measure(
+            server,
+            worker_class,
+            "MCP tools/call listTodos" + suffix,
+            "/mcp",
+            "mcp_call.lua",
+            tokens=mcp_file,
+        )
 
     def _mcp_tokens(self, resource: str) -> list[str]:
         """One token per person bound to this server's /mcp (its port changes every start)."""
