@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import selectors
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -195,83 +193,47 @@ class ServerPool:
 
 
 class TcpProxy:
-    """Forward 127.0.0.1:<port> to a server; `close()` is that server going away.
+    """Forward 127.0.0.1:<port> to a server; ``close()`` is that server going away.
 
-    Closing stops listening (new connections are refused) and cuts every forwarded
-    connection, which is what the app sees when PostgreSQL restarts or its host vanishes.
+    Closing stops listening (new connections are refused) and cuts every forwarded connection,
+    which is what the app sees when PostgreSQL restarts or its host vanishes; ``open()`` brings
+    it back. The forwarding runs in a process of its own (tests/tcp_proxy.py): in the test's
+    process it shared one interpreter lock with the test's load threads and the coverage
+    tracer, and a database handshake relayed there could outlast the app's connect timeout.
     """
 
     def __init__(self, target_port: int) -> None:
-        self.target = ("127.0.0.1", target_port)
         self.port = free_port()
-        self._lock = threading.Lock()
-        self._sockets: set[socket.socket] = set()
-        self._listener: socket.socket | None = None
-        self._stopped = threading.Event()
-        self.open()
+        script = ROOT / "tests" / "tcp_proxy.py"
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), str(self.port), str(target_port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._ask("open")
+
+    def _ask(self, command: str) -> None:
+        """Send ``command`` and wait until the proxy has carried it out."""
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline().strip()
+        assert answer == "done", f"the proxy answered {answer!r} to {command!r}"
 
     def open(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        self._stopped.clear()
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        self._ask("open")
 
     def close(self) -> None:
-        self._stopped.set()
-        with self._lock:
-            sockets = list(self._sockets)
-            self._sockets.clear()
-            if self._listener is not None:
-                sockets.append(self._listener)
-                self._listener = None
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
+        self._ask("close")
 
-    def _accept(self, listener: socket.socket) -> None:
-        while not self._stopped.is_set():
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target, timeout=2)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                if self._stopped.is_set():
-                    client.close()
-                    server.close()
-                    return
-                self._sockets.update((client, server))
-            threading.Thread(target=self._pipe, args=(client, server), daemon=True).start()
-
-    def _pipe(self, client: socket.socket, server: socket.socket) -> None:
-        selector = selectors.DefaultSelector()
-        selector.register(client, selectors.EVENT_READ, server)
-        selector.register(server, selectors.EVENT_READ, client)
-        try:
-            while True:
-                for key, _ in selector.select(timeout=1):
-                    data = key.fileobj.recv(65536)
-                    if not data:
-                        return
-                    key.data.sendall(data)
-        except (OSError, ValueError):
-            return
-        finally:
-            selector.close()
-            for sock in (client, server):
-                with self._lock:
-                    self._sockets.discard(sock)
-                sock.close()
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream:
+                stream.close()
 
 
 class PrivateRedis:

@@ -109,7 +109,7 @@ def db_proxy(database_url):
     postgres_only(database_url, "the outage is simulated on PostgreSQL's TCP connection")
     proxy = TcpProxy(POSTGRES_PORT)
     yield proxy
-    proxy.close()
+    proxy.stop()
 
 
 def test_database_outage_gives_fast_503s_then_recovers_without_restarts(
