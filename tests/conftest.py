@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,43 +66,77 @@ def memory_folder(tmp_path_factory) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
-    """A migrated, empty database of each kind, shared by the tests of one session."""
-    if request.param == "sqlite":
-        with memory_folder(tmp_path_factory) as folder:
+class Databases:
+    """One migrated database of each kind for the session, made when a test first asks for it.
+
+    ``database_url`` is parametrised at session scope, and pytest finalises such a fixture
+    whenever the next test wants the other parameter. pytest-xdist hands a worker one module
+    at a time, each running its SQLite tests and then its PostgreSQL ones, so a database made
+    inside the fixture was dropped and made again (and migrated, and every shared server
+    started again on its new URL) for every module. The databases live here instead, for
+    the whole session; the ``app`` fixture empties their tables after each test.
+    """
+
+    def __init__(self, stack: ExitStack, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.stack = stack
+        self.tmp_path_factory = tmp_path_factory
+        self.urls: dict[str, str] = {}
+
+    def url(self, kind: str) -> str:
+        if kind not in self.urls:
+            make = self._sqlite if kind == "sqlite" else self._postgresql
+            self.urls[kind] = self.stack.enter_context(make())
+        return self.urls[kind]
+
+    @contextmanager
+    def _sqlite(self) -> Iterator[str]:
+        with memory_folder(self.tmp_path_factory) as folder:
             url = f"sqlite:///{folder / 'test.db'}"
             _migrate(url)
             yield url
-        return
 
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        message = (
-            f"PostgreSQL is not reachable at {POSTGRES_URL} ({error.orig.__class__.__name__}); "
-            "start it or set TEST_POSTGRES_URL to run the PostgreSQL half of the suite"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    name = f"plugin_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        # A commit need not wait for the WAL to reach the disk (2 ms a commit here): a
-        # throwaway database loses nothing that matters in a crash.
-        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
-    url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        _migrate(url)
-        yield url
-    finally:
+    @contextmanager
+    def _postgresql(self) -> Iterator[str]:
+        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect():
+                pass
+        except sa.exc.OperationalError as error:
+            admin.dispose()
+            message = (
+                f"PostgreSQL is not reachable at {POSTGRES_URL} "
+                f"({error.orig.__class__.__name__}); start it or set TEST_POSTGRES_URL to run "
+                "the PostgreSQL half of the suite"
+            )
+            if os.environ.get("CI"):
+                pytest.fail(message, pytrace=False)
+            pytest.skip(message)
+        name = f"plugin_test_{uuid.uuid4().hex[:12]}"
         with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # A commit need not wait for the WAL to reach the disk (2 ms a commit here): a
+            # throwaway database loses nothing that matters in a crash.
+            connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
+        url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        try:
+            _migrate(url)
+            yield url
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory) -> Iterator[Databases]:
+    with ExitStack() as stack:
+        yield Databases(stack, tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, databases) -> str:
+    """A migrated database of each kind, shared by the tests of one session."""
+    return databases.url(request.param)
 
 
 @pytest.fixture
