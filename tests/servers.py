@@ -142,7 +142,7 @@ class ServerPool:
     server, or read its whole log, start their own.
     """
 
-    def __init__(self, folder: Path, most: int = 6) -> None:
+    def __init__(self, folder: Path, most: int = 16) -> None:
         self.folder = folder
         self.most = most
         self.redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -153,13 +153,17 @@ class ServerPool:
     ) -> Gunicorn:
         """A running server with these settings (``PLUGIN_BASE_URL`` its own URL if asked)."""
         key = (tuple(sorted(env.items())), workers, base_url_is_own)
-        server = self._servers.get(key)
+        server = self._servers.pop(key, None)
         if server is not None and server.process.poll() is None:
+            # Last used goes last: the servers most tests share are never the ones stopped.
+            self._servers[key] = server
             return server
+        if server is not None:
+            server.stop()  # it died: its log is closed and a new one starts
         if len(self._servers) >= self.most:
-            oldest = self._servers.pop(next(iter(self._servers)))
-            oldest.stop()
-            self.reset(oldest)
+            least_used = self._servers.pop(next(iter(self._servers)))
+            least_used.stop()
+            self.reset(least_used)
         name = f"server-{secrets.token_hex(4)}"
         instance = self.folder / name
         instance.mkdir(parents=True)
