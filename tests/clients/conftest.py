@@ -58,11 +58,14 @@ def fastmcp_python(tmp_path_factory) -> Path:
     """A virtualenv of its own holding fastmcp exactly as fastmcp-requirements.txt pins it
     (its releases move faster than our constraints); the Python to run its client with."""
     folder = tmp_path_factory.mktemp("fastmcp") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    # This process's pip installs into it (``--python``), and nothing is compiled ahead: the
+    # client imports a small part of what it installs. 12 s against 6 s here.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
     python = folder / "bin" / "python"
     installed = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        + ["--no-deps", "-r", str(CLIENTS / "fastmcp-requirements.txt")],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+        + ["--disable-pip-version-check", "--no-compile", "--no-deps"]
+        + ["-r", str(CLIENTS / "fastmcp-requirements.txt")],
         capture_output=True,
         text=True,
         timeout=240,
