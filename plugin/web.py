@@ -58,6 +58,17 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        # A stylesheet or an icon neither reads nor changes the session, yet Flask refreshes
+        # a signed-in person's cookie on every answer, with the session as it stood when the
+        # browser asked. Browsers fetch icons after the page, beside the next form post: an
+        # icon answered after a POST that kept a secret in the session put the older cookie
+        # back, and the page the POST led to found nothing. The cookie also made every asset
+        # uncacheable (no-store, below).
+        if request.endpoint == "static":
+            return False
+        return super().should_set_cookie(app, session)
+
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         super().save_session(app, session, response)
         if "set-cookie" in header_names(response.headers):

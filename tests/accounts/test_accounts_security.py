@@ -211,6 +211,19 @@ def test_wl10_cookie_is_httponly_and_samesite_lax(auth, user):
     assert "Secure" not in cookie
 
 
+def test_static_files_leave_the_session_cookie_alone(auth, client, user):
+    # An icon the browser fetched beside a form post answered with the session as it was
+    # before the post, and the secret the post had kept in it was gone on the next page.
+    assert auth.login(user.email).status_code == 303
+    for asset in ("favicon.svg", "site.css"):
+        with client.get(f"/static/{asset}") as response:
+            assert response.status_code == 200
+            assert response.headers.getlist("Set-Cookie") == []
+            assert "no-store" not in response.headers.get("Cache-Control", "")
+    # Pages still refresh it (sessions end after a lifetime without use, not after login).
+    assert client.get("/account").headers.getlist("Set-Cookie")
+
+
 def test_wl10_cookie_is_secure_when_the_base_url_is_https(app, app_config, user):
     https_app = create_app({**app_config, "PLUGIN_BASE_URL": "https://plugin.example.com"})
     try:
