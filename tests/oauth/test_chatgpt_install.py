@@ -7,20 +7,25 @@ from urllib.parse import urlencode
 
 from plugin.extensions import db
 from plugin.oauth.models import OAuthClient
+from plugin.oauth.scopes import scopes
 from tests.helpers import PASSWORD, csrf_token_from
 from tests.oauth.oauth_helpers import basic, callback_params
 
 STATE = "ä&b=c%20d/é+?#" + "x" * 40 + "🙂"
 
 
-def test_chatgpt_installs_with_a_new_account_and_keeps_working_after_refresh(client, oauth_client):
+def test_chatgpt_installs_with_a_new_account_and_keeps_working_after_refresh(
+    app, client, oauth_client
+):
+    # ChatGPT asks for the scopes its manifest names: every scope the operations use.
+    every_scope = " ".join(scopes(app))
     # 1. ChatGPT sends the person's browser to client_url with a state full of odd characters.
     query = urlencode(
         {
             "response_type": "code",
             "client_id": oauth_client.client_id,
             "redirect_uri": oauth_client.redirect_uri,
-            "scope": "todos:read todos:write",
+            "scope": every_scope,
             "state": STATE,
         }
     )
@@ -77,7 +82,7 @@ def test_chatgpt_installs_with_a_new_account_and_keeps_working_after_refresh(cli
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token", "scope"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 3600
-    assert body["scope"] == "todos:read todos:write"
+    assert body["scope"] == every_scope
 
     # 5. An API call with the access token.
     me = client.get("/api/me", headers={"Authorization": f"Bearer {body['access_token']}"})
@@ -93,7 +98,7 @@ def test_chatgpt_installs_with_a_new_account_and_keeps_working_after_refresh(cli
     assert response.status_code == 200, response.json
     refreshed = response.json
     assert refreshed["refresh_token"] != body["refresh_token"]
-    assert refreshed["scope"] == "todos:read todos:write"
+    assert refreshed["scope"] == every_scope
     me = client.get("/api/me", headers={"Authorization": f"Bearer {refreshed['access_token']}"})
     assert me.status_code == 200
 
