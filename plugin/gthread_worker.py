@@ -86,14 +86,16 @@ class HeadBufferingWorker(ThreadWorker):
     def set_accept_enabled(self, enabled: bool) -> None:
         # gthread's loop asks for accepting whenever it holds few connections; only a worker
         # with a free thread takes new ones.
-        super().set_accept_enabled(enabled and self._busy() < self.cfg.threads)
+        super().set_accept_enabled(enabled and not self._every_thread_busy())
 
-    def _busy(self) -> int:
+    def _every_thread_busy(self) -> bool:
+        """Requests in flight and fresh claims (expired ones dropped) fill every thread."""
         if self.claims:
             now = time.monotonic()
             for conn in [conn for conn, until in self.claims.items() if until <= now]:
                 del self.claims[conn]
-        return self.in_flight + len(self.claims)
+        threads: int = self.cfg.threads
+        return self.in_flight + len(self.claims) >= threads
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         # Wake up when a claim ends, to accept again.
@@ -104,7 +106,7 @@ class HeadBufferingWorker(ThreadWorker):
     def _submit(self, conn: TConn) -> None:
         self.in_flight += 1
         super().enqueue_req(conn)
-        if self._busy() >= self.cfg.threads:
+        if self._every_thread_busy():
             self.set_accept_enabled(False)
 
     def finish_request(self, conn: TConn, fs: Any) -> None:
@@ -124,7 +126,7 @@ class HeadBufferingWorker(ThreadWorker):
             # Just accepted (gthread builds the parser on its first request): claim a thread
             # for it a moment, so that a burst of connections is not all taken by this worker.
             self.claims[conn] = time.monotonic() + NEW_CONNECTION_CLAIM
-            if self._busy() >= self.cfg.threads:
+            if self._every_thread_busy():
                 self.set_accept_enabled(False)
         conn.head = head
         conn.timeout = time.monotonic() + self.header_timeout
