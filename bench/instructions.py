@@ -101,17 +101,9 @@ def drive(
     )
     if limits_on:
         # Production's limiter: every call counted in Redis, no limit ever reached.
-        from run import NEVER_REACHED, REDIS_URL
+        from run import limits_on_env
 
-        os.environ.update(
-            {
-                "RATELIMIT_ENABLED": "true",
-                "REDIS_URL": REDIS_URL,
-                "RATELIMIT_KEY_PREFIX": f"bench-ir-{os.getpid()}",
-                "API_RATE_LIMIT": NEVER_REACHED,
-                "TOKEN_RATE_LIMIT": NEVER_REACHED,
-            }
-        )
+        os.environ.update(limits_on_env(f"bench-ir-{os.getpid()}"))
     import authlib_peer
     from cpu_per_request import PeerCalls, calls_for
 

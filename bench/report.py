@@ -27,11 +27,11 @@ PEER_SCENARIO = {
     "listTodos": "peer /api/todos",
     "refresh grant": "peer refresh grant",
 }
-FLAT = ("getMe", "listTodos")
+FLAT = ("getMe", "listTodos")  # latency and CPU per request with 1,000,000 stored tokens
 # The production configuration's scenarios end with this (PostgreSQL, rate limits on Redis);
 # each is compared with the same scenario with limits off in the same round.
 LIMITS_ON = ", limits on Redis"
-LIMITS_ON_LEAST = 0.90  # latency and CPU per request with 1,000,000 stored tokens
+LIMITS_ON_LEAST = 0.90  # req/s with limits on, at least this share of limits off
 
 
 def line(row: Any) -> str:

@@ -48,6 +48,19 @@ SMALL_TOKEN_COUNT = 1_000
 # Production's settings with the per-minute limits raised so far that no 429 is answered:
 # every call is counted in Redis as in production, none is refused.
 NEVER_REACHED = "1000000000 per minute"
+
+
+def limits_on_env(key_prefix: str) -> dict[str, str]:
+    """Production's rate limits, counted in Redis under ``key_prefix``, none ever reached."""
+    return {
+        "RATELIMIT_ENABLED": "true",
+        "REDIS_URL": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": key_prefix,
+        "API_RATE_LIMIT": NEVER_REACHED,
+        "TOKEN_RATE_LIMIT": NEVER_REACHED,
+    }
+
+
 LIMITS_ON = report.LIMITS_ON
 # The app's scenarios in the order each round measures them.
 APP_SCENARIOS = ("getMe", "listTodos", "MCP tools/call listTodos", "refresh grant", "introspect")
@@ -289,13 +302,7 @@ class Bench:
         migrate(self.env)
         # Production: PostgreSQL, rate limits on Redis (under a key prefix of this run's own).
         self.limits_on = settings.limits_on and kind == "postgresql"
-        self.limits_env = {
-            "RATELIMIT_ENABLED": "true",
-            "REDIS_URL": REDIS_URL,
-            "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(6)}",
-            "API_RATE_LIMIT": NEVER_REACHED,
-            "TOKEN_RATE_LIMIT": NEVER_REACHED,
-        }
+        self.limits_env = limits_on_env(f"bench-{secrets.token_hex(6)}")
         self.app = create_app({"DATABASE_URL": url, "SECRET_KEY": self.env["SECRET_KEY"]})
 
     def run(self) -> list[Row]:
