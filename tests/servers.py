@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -271,6 +272,22 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait()
             self.process = None
+
+    def commands_sent(self, make_requests: Callable[[], object]) -> list[str]:
+        """The commands sent to this Redis while ``make_requests`` ran (one per round trip;
+        the commands a script runs inside Redis are left out)."""
+        marker = "end-of-requests"
+        with redis.Redis.from_url(self.url) as watcher, watcher.monitor() as monitor:
+            make_requests()
+            with redis.Redis.from_url(self.url) as other:
+                other.echo(marker)
+            sent = []
+            while True:
+                command = monitor.next_command()
+                if command["command"] == f"ECHO {marker}":
+                    return sent
+                if command["client_type"] != "lua":
+                    sent.append(command["command"].split()[0].upper())
 
 
 class _FormParser(HTMLParser):

@@ -27,11 +27,11 @@ from plugin.api.declarations import (
     ServedUi,
     Visibility,
 )
+from plugin.api.ratelimit import limit_like_api
 from plugin.api.running import OperationInputError, http_response, run_operation
-from plugin.config import text_setting
 from plugin.errors import json_error
-from plugin.extensions import csrf, limiter
-from plugin.oauth.resources.protect import current_token, require_oauth
+from plugin.extensions import csrf
+from plugin.oauth.resources.protect import require_oauth
 from plugin.oauth.scopes import register_scope
 from plugin.paths import register_paths
 
@@ -52,7 +52,6 @@ __all__ = [
 EXTENSION = "plugin.operations"
 # Where the decorator leaves its declaration for ApiBlueprint to find when the view is routed.
 DECLARATION = "__api_operation__"
-TOO_MANY = "Too many requests. Wait a minute and try again."
 PROMPTS = "plugin.example_prompts"
 UI_SERVER = "plugin.ui_server"
 
@@ -123,20 +122,6 @@ def api_operation(
         return exempted
 
     return decorate
-
-
-def limit_like_api(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Count each call of ``view`` against the person's API rate limit, shared by every
-    surface that runs operations; the caller must have checked the token already."""
-    limited: Callable[..., Response] = limiter.shared_limit(
-        text_setting("API_RATE_LIMIT"), scope="api", key_func=_api_rate_key, error_message=TOO_MANY
-    )(view)
-    return limited
-
-
-def _api_rate_key() -> str:
-    # Counted per person, however many tokens or addresses their requests come from.
-    return f"api-user:{current_token.user_id}"
 
 
 class ApiBlueprint(Blueprint):

@@ -14,7 +14,8 @@ import mcp_types as types
 from flask import Blueprint, Response, current_app, request
 from mcp.server.lowlevel.server import Server
 
-from plugin.api.operations import find_operation, limit_like_api
+from plugin.api.operations import find_operation
+from plugin.api.ratelimit import counts_api_limit, limit_like_api
 from plugin.extensions import csrf
 from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
@@ -46,6 +47,7 @@ def endpoint() -> Response:
 
 # Bearer tokens, not cookies, authenticate these calls: there is nothing to forge.
 csrf.exempt(endpoint)
+counts_api_limit(endpoint)
 
 
 @bp.errorhandler(BodyTooLarge)

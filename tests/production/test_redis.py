@@ -100,28 +100,11 @@ def test_a_hung_redis_costs_a_request_well_under_two_seconds(app_config, silent_
         db.engine.dispose()
 
 
-def commands_sent(private_redis, make_requests) -> list[str]:
-    """The commands the app sent to Redis while ``make_requests`` ran (one per round trip;
-    the commands a script runs inside Redis are left out)."""
-    marker = "end-of-requests"
-    with redis.Redis.from_url(private_redis.url) as watcher, watcher.monitor() as monitor:
-        make_requests()
-        with redis.Redis.from_url(private_redis.url) as other:
-            other.echo(marker)
-        sent = []
-        while True:
-            command = monitor.next_command()
-            if command["command"] == f"ECHO {marker}":
-                return sent
-            if command["client_type"] != "lua":
-                sent.append(command["command"].split()[0].upper())
-
-
 def test_a_limited_request_costs_one_round_trip_with_the_same_headers(probe_client, private_redis):
     probe_client.get("/limited-probe")  # loads the counting script into this Redis
     answers = []
-    sent = commands_sent(
-        private_redis, lambda: answers.extend(probe_client.get("/limited-probe") for _ in range(3))
+    sent = private_redis.commands_sent(
+        lambda: answers.extend(probe_client.get("/limited-probe") for _ in range(3))
     )
     assert sent == ["EVALSHA"] * 3
     assert [a.status_code for a in answers] == [200, 200, 429]
