@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plugin.api.declarations import HINT_NAMES, RegisteredOperation
+from plugin.api.declarations import HINT_NAMES, ApiOperation, RegisteredOperation
 
 # HTTP methods that change nothing, and those whose repeat has no further effect (RFC 9110).
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 IDEMPOTENT_METHODS = SAFE_METHODS | {"PUT", "DELETE"}
 
-__all__ = ["HINT_NAMES", "Hint", "tool_hints"]
+__all__ = ["HINT_NAMES", "Hint", "changes_nothing", "tool_hints"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,13 @@ class Hint:
     value: bool
     why: str
     declared: bool = False  # set by the operation rather than derived
+
+
+def changes_nothing(operation: ApiOperation, method: str) -> bool:
+    """Whether a call of ``operation`` by ``method`` only reads: its readOnlyHint, declared
+    or derived from the method."""
+    declared = operation.annotations.get("readOnlyHint")
+    return declared[0] if declared is not None else method in SAFE_METHODS
 
 
 def tool_hints(registered: RegisteredOperation) -> dict[str, Hint]:

@@ -27,8 +27,10 @@ from plugin.api.declarations import (
     ServedUi,
     Visibility,
 )
+from plugin.api.hints import changes_nothing
 from plugin.api.ratelimit import limit_like_api
 from plugin.api.running import OperationInputError, http_response, run_operation
+from plugin.database import only_reads
 from plugin.errors import json_error
 from plugin.extensions import csrf
 from plugin.oauth.resources.protect import require_oauth
@@ -115,7 +117,14 @@ def api_operation(
                 return json_error(error.status, error.description, **extra)
             return http_response(result)
 
-        protected: Callable[..., Response] = require_oauth(scope)(limit_like_api(handle))
+        checked: Callable[..., Response] = require_oauth(scope)(limit_like_api(handle))
+
+        @wraps(checked)
+        def protected(**path_args: Any) -> Response:
+            if changes_nothing(operation, request.method):
+                only_reads()
+            return checked(**path_args)
+
         setattr(protected, DECLARATION, declared)
         # Bearer tokens, not cookies, authenticate these calls: there is nothing to forge.
         exempted: Callable[..., Response] = csrf.exempt(protected)

@@ -14,8 +14,10 @@ import mcp_types as types
 from flask import Blueprint, Response, current_app, request
 from mcp.server.lowlevel.server import Server
 
-from plugin.api.operations import find_operation
+from plugin.api.hints import changes_nothing
+from plugin.api.operations import RegisteredOperation, find_operation
 from plugin.api.ratelimit import counts_api_limit, limit_like_api
+from plugin.database import only_reads
 from plugin.extensions import csrf
 from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
@@ -25,6 +27,10 @@ from plugin.oauth.resources.guard import require_resource_token
 from plugin.web import public_url, request_header
 
 EXTENSION = "plugin.mcp.server"
+# The methods whose answers read and write nothing of the person's (tools/call aside).
+READING_METHODS = frozenset(
+    {"ping", "tools/list", "resources/list", "resources/templates/list", "resources/read"}
+)
 
 bp = Blueprint("mcp", __name__)
 
@@ -41,7 +47,12 @@ def endpoint() -> Response:
     if len(raw) > server.MAX_BODY:
         return jsonrpc_error(413, types.INVALID_REQUEST, "The request body is too large.")
     body = server.read_body(raw)
-    require_resource_token(mcp_resource(), _scopes_for(body.decoded))
+    called = _called_operation(body.decoded)
+    if _changes_nothing(body.decoded, called):
+        only_reads()
+    # A tools/call needs its tool's scope; anything else needs a valid token only.
+    scope = called.operation.scope if called is not None else None
+    require_resource_token(mcp_resource(), [scope] if scope else [])
     return _answer(body)
 
 
@@ -73,16 +84,23 @@ def _origin_allowed() -> bool:
     return origin == own or origin in current_app.config["CORS_ORIGINS"]
 
 
-def _scopes_for(message: Any) -> list[str]:
-    """The scope a ``tools/call``'s tool needs; anything else needs a valid token only."""
+def _changes_nothing(message: Any, called: RegisteredOperation | None) -> bool:
+    """Whether answering ``message`` only reads: a listing, a read, a ping, or a call of a
+    tool (``called``) whose operation changes nothing."""
+    if not isinstance(message, dict):
+        return False  # a batch, or not JSON-RPC at all
+    if message.get("method") != "tools/call":
+        return message.get("method") in READING_METHODS
+    return called is not None and changes_nothing(called.operation, called.method)
+
+
+def _called_operation(message: Any) -> RegisteredOperation | None:
+    """The operation a ``tools/call`` names, if it names a known one."""
     if not isinstance(message, dict) or message.get("method") != "tools/call":
-        return []
+        return None
     params = message.get("params")
     name = params.get("name") if isinstance(params, dict) else None
-    registered = find_operation(name) if isinstance(name, str) else None
-    if registered is None or not registered.operation.scope:
-        return []
-    return [registered.operation.scope]
+    return find_operation(name) if isinstance(name, str) else None
 
 
 def jsonrpc_error(status: int, code: int, message: str) -> Response:
