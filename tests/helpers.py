@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from flask import Flask
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+from sqlalchemy import event
 from werkzeug.serving import make_server
 
 from plugin import create_app
@@ -188,3 +189,15 @@ def build_app(config: dict) -> Flask:
     app = create_app(config)
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     return app
+
+
+@contextmanager
+def engine_listener(app, name: str, listener) -> Iterator[None]:
+    """Attach ``listener`` to ``app``'s engine event ``name`` for the ``with`` block."""
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, listener)

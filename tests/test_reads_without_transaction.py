@@ -10,10 +10,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
-from plugin.extensions import db
-from tests.helpers import make_token
+from tests.helpers import engine_listener, make_token
 from tests.mcp.mcp_helpers import LEGACY, Mcp, mcp_url
 
 
@@ -34,13 +32,8 @@ def transaction_states(app):
         status = conn.connection.dbapi_connection.info.transaction_status
         states.append(status != TransactionStatus.IDLE)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "after_cursor_execute", record)
-    try:
+    with engine_listener(app, "after_cursor_execute", record):
         yield states
-    finally:
-        event.remove(engine, "after_cursor_execute", record)
 
 
 @pytest.fixture

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import event
-
-from plugin.extensions import db
-from tests.helpers import make_token
+from tests.helpers import engine_listener, make_token
 
 
 @contextmanager
@@ -18,13 +15,8 @@ def counted_statements(app):
     def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with engine_listener(app, "before_cursor_execute", count):
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def create_todos(client, token: str, titles: list[str]) -> None:
