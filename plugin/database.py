@@ -41,7 +41,7 @@ READS_APART = "plugin.reads_without_transaction"
 EACH_STATEMENT_ON_ITS_OWN = {"isolation_level": "AUTOCOMMIT"}
 
 
-def only_reads() -> None:
+def read_without_transaction() -> None:
     """Run this request's statements without a transaction block: for a request that only
     reads, called before its first statement.
 

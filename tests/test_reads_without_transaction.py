@@ -1,5 +1,5 @@
 """A request that only reads runs without a transaction block on PostgreSQL; one that writes
-keeps its transaction (``plugin.database.only_reads``).
+keeps its transaction (``plugin.database.read_without_transaction``).
 
 What is observed is PostgreSQL's own word: after every statement the server reports whether a
 transaction block is open, and psycopg keeps that as the connection's transaction status.

@@ -30,7 +30,7 @@ from plugin.api.declarations import (
 from plugin.api.hints import changes_nothing
 from plugin.api.ratelimit import limit_like_api
 from plugin.api.running import OperationInputError, http_response, run_operation
-from plugin.database import only_reads
+from plugin.database import read_without_transaction
 from plugin.errors import json_error
 from plugin.extensions import csrf
 from plugin.oauth.resources.protect import require_oauth
@@ -122,7 +122,7 @@ def api_operation(
         @wraps(checked)
         def protected(**path_args: Any) -> Response:
             if changes_nothing(operation, request.method):
-                only_reads()
+                read_without_transaction()
             return checked(**path_args)
 
         setattr(protected, DECLARATION, declared)

@@ -17,7 +17,7 @@ from mcp.server.lowlevel.server import Server
 from plugin.api.hints import changes_nothing
 from plugin.api.operations import RegisteredOperation, find_operation
 from plugin.api.ratelimit import counts_api_limit, limit_like_api
-from plugin.database import only_reads
+from plugin.database import read_without_transaction
 from plugin.extensions import csrf
 from plugin.inputs import BodyTooLarge, UnreadableInput
 from plugin.mcp import server
@@ -49,7 +49,7 @@ def endpoint() -> Response:
     body = server.read_body(raw)
     called = _called_operation(body.decoded)
     if _changes_nothing(body.decoded, called):
-        only_reads()
+        read_without_transaction()
     # A tools/call needs its tool's scope; anything else needs a valid token only.
     scope = called.operation.scope if called is not None else None
     require_resource_token(mcp_resource(), [scope] if scope else [])
