@@ -52,8 +52,10 @@ def read_without_transaction() -> None:
     apart run in a transaction of their own, as always) is committed statement by statement.
     SQLite begins no transaction for a read: nothing changes there.
     """
+    if not current_app.extensions.get(READS_APART):
+        return
     session = db.session()
-    if current_app.extensions.get(READS_APART) and not session.in_transaction():
+    if not session.in_transaction():
         session.connection(execution_options=EACH_STATEMENT_ON_ITS_OWN)
 
 

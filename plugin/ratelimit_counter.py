@@ -45,12 +45,21 @@ log = logging.getLogger(__name__)
 class Lease:
     """Calls of one window this process may serve without asking the storage again."""
 
-    ends: float  # a second before the window's counter expires in the storage (epoch seconds)
-    reset: int  # when the window ends, as the X-RateLimit-Reset header says it
+    expires: float  # when the window's counter expires in the storage (epoch seconds)
     count: int  # the window's count in the storage once this lease was taken
     granted: int
     used: int
     size: int  # what was asked for; the next lease asks for twice as many
+
+    @property
+    def ends(self) -> float:
+        # A second early: the storage reads expiry in whole seconds.
+        return self.expires - 1
+
+    @property
+    def reset(self) -> int:
+        """When the window ends, as the X-RateLimit-Reset header says it."""
+        return int(self.expires + 1)
 
     def remaining(self, amount: int) -> int:
         return max(0, amount - self.count + self.granted - self.used)
@@ -69,6 +78,8 @@ class LeasedCounter:
     """Counts calls against limits on the storage ``RATELIMIT_STORAGE_URI`` names."""
 
     def __init__(self, config: Config) -> None:
+        # Its own storage, not Flask-Limiter's: that limiter is one object for the process and
+        # holds the storage of the app initialised last.
         self.storage = cast(
             Storage,
             storage_from_string(
@@ -119,7 +130,7 @@ class LeasedCounter:
         count = storage.incr(key, item.get_expiry(), amount=size)
         expires = storage.get_expiry(key)
         granted = max(0, min(size, item.amount - count + size))
-        lease = Lease(expires - 1, int(expires + 1), count, granted, min(granted, 1), size)
+        lease = Lease(expires, count, granted, min(granted, 1), size)
         with self._lock:
             self._leases[key] = lease
             if len(self._leases) > self._kept:

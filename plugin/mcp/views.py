@@ -87,11 +87,10 @@ def _origin_allowed() -> bool:
 def _changes_nothing(message: Any, called: RegisteredOperation | None) -> bool:
     """Whether answering ``message`` only reads: a listing, a read, a ping, or a call of a
     tool (``called``) whose operation changes nothing."""
-    if not isinstance(message, dict):
-        return False  # a batch, or not JSON-RPC at all
-    if message.get("method") != "tools/call":
-        return message.get("method") in READING_METHODS
-    return called is not None and changes_nothing(called.operation, called.method)
+    if called is not None:
+        return changes_nothing(called.operation, called.method)
+    # A batch, or not JSON-RPC at all, or a call of an unknown tool: not known to only read.
+    return isinstance(message, dict) and message.get("method") in READING_METHODS
 
 
 def _called_operation(message: Any) -> RegisteredOperation | None:
