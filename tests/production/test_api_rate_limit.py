@@ -12,6 +12,7 @@ import time
 
 import pytest
 import redis
+from limits import parse
 
 from plugin.extensions import limiter
 from plugin.ratelimit_counter import MOST_LEASED, LeasedCounter
@@ -34,16 +35,13 @@ def get_me(client, token: str):
 
 def counter_on(private_redis, prefix: str = "lease-probe", strategy: str = "fixed-window"):
     """One process's counter, as the app builds it from its settings."""
-    from limits import parse
-
-    counter = LeasedCounter(
+    return LeasedCounter(
         {
             "RATELIMIT_STORAGE_URI": f"plugin+{private_redis.url}",
             "RATELIMIT_KEY_PREFIX": prefix,
             "RATELIMIT_STRATEGY": strategy,
         }
     )
-    return counter, parse
 
 
 def redis_counts(private_redis, pattern: str) -> list[int]:
@@ -76,8 +74,7 @@ def test_a_persons_calls_are_counted_in_redis_in_leases_and_stop_at_the_limit(
 
 
 def test_several_processes_never_let_more_than_the_limit_through(private_redis):
-    counters = [counter_on(private_redis)[0] for _ in range(4)]
-    _, parse = counter_on(private_redis)
+    counters = [counter_on(private_redis) for _ in range(4)]
     limit = parse("100 per minute")
     allowed = 0
     # Uneven turns: one process serves most calls, the others a few each.
@@ -93,7 +90,7 @@ def test_several_processes_never_let_more_than_the_limit_through(private_redis):
 
 
 def test_a_rare_caller_costs_one_count_a_call(private_redis):
-    counter, parse = counter_on(private_redis)
+    counter = counter_on(private_redis)
     limit = parse("600 per minute")
     for name in ("a", "b", "c"):
         assert counter.count(limit, f"person-{name}", "api").allowed
@@ -102,7 +99,7 @@ def test_a_rare_caller_costs_one_count_a_call(private_redis):
 
 
 def test_a_lease_is_never_used_after_its_window(private_redis):
-    counter, parse = counter_on(private_redis)
+    counter = counter_on(private_redis)
     limit = parse("1000 per 2 seconds")
     for _ in range(4):  # leases of 1, then 2, then 4: calls left in this process
         assert counter.count(limit, "person-1", "api").allowed
@@ -118,7 +115,7 @@ def test_a_lease_is_never_used_after_its_window(private_redis):
 
 
 def test_other_strategies_count_every_call(private_redis):
-    counter, parse = counter_on(private_redis, strategy="moving-window")
+    counter = counter_on(private_redis, strategy="moving-window")
     limit = parse("3 per minute")
     assert [counter.count(limit, "person-1", "api").allowed for _ in range(4)] == [
         True,
